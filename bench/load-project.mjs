@@ -1,0 +1,53 @@
+// Benchmark: load, parse and order a generated project, cold (fresh process, no cache) and warm
+// (fresh process, parser cache from the previous run). Prints the median of several runs.
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateProject } from './generate-project.mjs';
+
+function runOnce(dir, mode) {
+  const started = performance.now();
+  const output = execFileSync(process.execPath, ['bench/load-project-child.mjs', dir, mode], {
+    encoding: 'utf8',
+  });
+  const wallMs = performance.now() - started;
+  return { ...JSON.parse(output), wallMs };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function summarise(label, runs) {
+  return {
+    label,
+    runs: runs.length,
+    models: runs[0].models,
+    wallMs: Math.round(median(runs.map((run) => run.wallMs))),
+    loadMs: Math.round(median(runs.map((run) => run.loadMs))),
+    maxRssMb: Math.round(median(runs.map((run) => run.maxRssMb))),
+  };
+}
+
+/** Runs the benchmark on `modelCount` models, `repeat` times each way. */
+export async function benchLoadProject({ modelCount, repeat }) {
+  const dir = join('bench', 'out', `project-${modelCount}`);
+  await generateProject(dir, modelCount);
+
+  const cold = [];
+  const warm = [];
+  for (let index = 0; index < repeat; index++) {
+    await rm(join(dir, '.sluice'), { recursive: true, force: true });
+    cold.push(runOnce(dir, 'cold'));
+    runOnce(dir, 'warm');
+    warm.push(runOnce(dir, 'warm'));
+  }
+  return [summarise('cold (no cache)', cold), summarise('warm (parser cache)', warm)];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const modelCount = Number(process.argv[2] ?? 5000);
+  const repeat = Number(process.argv[3] ?? 5);
+  console.table(await benchLoadProject({ modelCount, repeat }));
+}

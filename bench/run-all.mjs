@@ -1,0 +1,17 @@
+// Runs every benchmark. `--small` runs each at a small size only to prove it still works (CI).
+import { benchLoadProject } from './load-project.mjs';
+
+const isSmall = process.argv.includes('--small');
+
+const benchmarks = [
+  {
+    name: 'load, parse and order a generated project',
+    run: () =>
+      benchLoadProject(isSmall ? { modelCount: 50, repeat: 1 } : { modelCount: 5000, repeat: 5 }),
+  },
+];
+
+for (const benchmark of benchmarks) {
+  console.log(`\n# ${benchmark.name}${isSmall ? ' (small)' : ''}`);
+  console.table(await benchmark.run());
+}

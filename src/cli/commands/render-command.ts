@@ -1,0 +1,39 @@
+import { addDays, parseInstant, parseUserInterval, startOfDay } from '../../core/time.js';
+import { formatRenderedModel, renderModel } from '../../project/model-renderer.js';
+import { loadProject } from '../../project/project-loader.js';
+import { createSqlParser } from '../../sql/sql-parser.js';
+import type { Output } from '../output.js';
+
+export type RenderCommandOptions = {
+  readonly start?: string;
+  readonly end?: string;
+  readonly executionTime?: string;
+};
+
+/**
+ * `sluice render MODEL`: prints the SQL that would run for an interval. Without --start the
+ * interval is yesterday (UTC); without --end it is the day of --start.
+ */
+export async function renderCommand(
+  projectDir: string,
+  modelName: string,
+  options: RenderCommandOptions,
+  output: Output,
+) {
+  const yesterday = addDays(startOfDay(new Date()), -1).toISOString().slice(0, 10);
+  const startText = options.start ?? yesterday;
+  const interval = parseUserInterval(startText, options.end ?? startText);
+  const executionTime =
+    options.executionTime === undefined
+      ? new Date()
+      : parseInstant(options.executionTime, '--execution-time');
+
+  const project = await loadProject(projectDir);
+  const parser = await createSqlParser();
+  try {
+    const rendered = await renderModel(project, modelName, { ...interval, executionTime }, parser);
+    output.stdout.write(formatRenderedModel(rendered));
+  } finally {
+    await parser.close();
+  }
+}
