@@ -2,6 +2,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { dagCommand } from './commands/dag-command.js';
 import { initCommand } from './commands/init-command.js';
 import { renderCommand } from './commands/render-command.js';
+import { createLogger } from './logging.js';
 import { type Output, reportError } from './output.js';
 
 const VERSION = '0.1.0';
@@ -33,7 +34,7 @@ export function buildProgram(output: Output) {
     .option('-s, --start <date>', 'interval start (default: yesterday, UTC)')
     .option('-e, --end <date>', 'interval end; a date is inclusive (default: the start day)')
     .option('--execution-time <time>', 'value of @execution_* (default: now)')
-    .action((model, options) => renderCommand(program.opts().project, model, options, output));
+    .action((model, options) => renderCommand(contextOf(program, output), model, options));
 
   program
     .command('dag')
@@ -43,9 +44,14 @@ export function buildProgram(output: Output) {
         .choices(['text', 'dot', 'json'])
         .default('text'),
     )
-    .action((options) => dagCommand(program.opts().project, options.format, output));
+    .action((options) => dagCommand(contextOf(program, output), options.format));
 
   return program;
+}
+
+function contextOf(program: { opts(): { project: string; debug: boolean } }, output: Output) {
+  const { project, debug } = program.opts();
+  return { projectDir: project, output, logger: createLogger('cli', debug) };
 }
 
 /** Runs the CLI and returns its exit code. */

@@ -1,9 +1,17 @@
 import { SluiceError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 
 /** Where the CLI writes; tests pass their own streams. */
 export type Output = {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+};
+
+/** What every command receives: the project folder, where to print, and the logger. */
+export type CommandContext = {
+  readonly projectDir: string;
+  readonly output: Output;
+  readonly logger: Logger;
 };
 
 /** Colour only on a terminal and never when NO_COLOR is set. */

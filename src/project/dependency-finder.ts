@@ -37,6 +37,8 @@ const PLACEHOLDER_END = new Date(Date.UTC(1970, 0, 2));
  */
 export class DependencyFinder {
   private parser: Promise<SqlParser> | undefined;
+  /** Statements parsed by this finder, and statements answered from the cache. */
+  readonly counts = { parsed: 0, cached: 0 };
 
   constructor(
     private readonly config: ProjectConfig,
@@ -97,8 +99,12 @@ export class DependencyFinder {
 
     const key = ReferenceCache.keyOf(dialect, sql);
     const cached = this.cache.get(key);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.counts.cached++;
+      return cached;
+    }
 
+    this.counts.parsed++;
     const tables = await this.parse(source, sql, model);
     this.cache.set(key, tables);
     return tables;

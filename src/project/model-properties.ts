@@ -159,8 +159,9 @@ export function readModelProperties(header: ModelHeader, input: PropertiesInput)
   const seen = new Map<string, ValueSource>();
   for (const entry of entries) {
     const source = { ...entry, label: `Property '${entry.word}' in ${subject}` };
-    if (acceptProperty(kindContext, source, entry.word, seen))
+    if (acceptProperty(kindContext, source, entry.word, seen)) {
       PROPERTY_READERS[entry.word]?.(kindContext, source, draft);
+    }
   }
   return applyDefaults(draft, name ?? '', seen.has('kind'), input.defaults);
 }
@@ -168,7 +169,11 @@ export function readModelProperties(header: ModelHeader, input: PropertiesInput)
 type Entry = Omit<ValueSource, 'label'> & { readonly word: string };
 
 /** Reads `name` first, so that every other message can name the model. */
-function readNameEntry(entries: readonly Entry[], context: ReadContext, headerStart: number) {
+function readNameEntry(
+  entries: readonly Entry[],
+  context: ReadContext,
+  headerStart: number,
+): string | undefined {
   const entry = entries.find((candidate) => candidate.word === 'name');
   if (entry === undefined) {
     const message = `${capitalise(context.subject)} has no name; add \`name <schema>.<table>\` to its MODEL header`;

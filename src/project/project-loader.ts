@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Dag } from '../core/dag.js';
 import { DependencyCycleError } from '../core/dependency-cycle-error.js';
 import { SluiceError, throwIfAny } from '../core/errors.js';
+import { type Logger, SILENT_LOGGER } from '../core/logger.js';
 import type { Model, ModelDefinition } from '../core/model.js';
 import { DependencyFinder, type ModelTables } from './dependency-finder.js';
 import { loadExternalModels } from './external-models.js';
@@ -15,6 +16,7 @@ import { ReferenceCache } from './reference-cache.js';
 export type LoadProjectOptions = {
   /** Reuse parser results from `.sluice/cache` (default true); false measures a cold load. */
   readonly useCache?: boolean;
+  readonly logger?: Logger;
 };
 
 /**
@@ -25,6 +27,8 @@ export async function loadProject(
   root: string,
   options: LoadProjectOptions = {},
 ): Promise<Project> {
+  const startedMs = performance.now();
+  const logger = options.logger ?? SILENT_LOGGER;
   const absoluteRoot = resolve(root);
   const config = await loadProjectConfig(absoluteRoot);
   const definitions = await readDefinitions(absoluteRoot, config);
@@ -39,12 +43,24 @@ export async function loadProject(
   }
 
   const models = linkModels(definitions, tables);
-  return { root: absoluteRoot, config, models, dag: buildDag(models) };
+  const dag = buildDag(models);
+  logger.debug(
+    {
+      project: config.name,
+      models: models.size,
+      statementsParsed: finder.counts.parsed,
+      statementsCached: finder.counts.cached,
+      durationMs: Math.round(performance.now() - startedMs),
+    },
+    'project loaded',
+  );
+  return { root: absoluteRoot, config, models, dag };
 }
 
 async function readDefinitions(root: string, config: ProjectConfig): Promise<ModelDefinition[]> {
   const files = await listModelFiles(root);
-  const texts = await Promise.all(files.map((file) => readFile(file.absolutePath, 'utf8')));
+  // Synchronous reads: for thousands of small files they beat concurrent promises several times.
+  const texts = files.map((file) => readFileSync(file.absolutePath, 'utf8'));
 
   const errors: SluiceError[] = [];
   const definitions: ModelDefinition[] = [];

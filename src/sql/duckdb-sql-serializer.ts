@@ -3,11 +3,7 @@
  * opened on first use. It is the fallback for DuckDB-only syntax, so most projects never open it.
  */
 
-import {
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBPreparedStatement,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SluiceError } from '../core/errors.js';
 
 /** What DuckDB made of a SQL text. `position` counts characters (code points), not bytes. */
@@ -64,6 +60,8 @@ export function createDuckDbSqlSerializer(): DuckDbSqlSerializer {
 }
 
 async function openSession(): Promise<Session> {
+  // Loaded on first use: the native module costs start-up time that most loads never need.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
   const connection = await instance.connect();
   const statement = await connection.prepare('SELECT json_serialize_sql($1::VARCHAR)');

@@ -2,7 +2,7 @@ import { addDays, parseInstant, parseUserInterval, startOfDay } from '../../core
 import { formatRenderedModel, renderModel } from '../../project/model-renderer.js';
 import { loadProject } from '../../project/project-loader.js';
 import { createSqlParser } from '../../sql/sql-parser.js';
-import type { Output } from '../output.js';
+import type { CommandContext } from '../output.js';
 
 export type RenderCommandOptions = {
   readonly start?: string;
@@ -15,10 +15,9 @@ export type RenderCommandOptions = {
  * interval is yesterday (UTC); without --end it is the day of --start.
  */
 export async function renderCommand(
-  projectDir: string,
+  context: CommandContext,
   modelName: string,
   options: RenderCommandOptions,
-  output: Output,
 ) {
   const yesterday = addDays(startOfDay(new Date()), -1).toISOString().slice(0, 10);
   const startText = options.start ?? yesterday;
@@ -28,11 +27,11 @@ export async function renderCommand(
       ? new Date()
       : parseInstant(options.executionTime, '--execution-time');
 
-  const project = await loadProject(projectDir);
+  const project = await loadProject(context.projectDir, { logger: context.logger });
   const parser = await createSqlParser();
   try {
     const rendered = await renderModel(project, modelName, { ...interval, executionTime }, parser);
-    output.stdout.write(formatRenderedModel(rendered));
+    context.output.stdout.write(formatRenderedModel(rendered));
   } finally {
     await parser.close();
   }
