@@ -1,6 +1,6 @@
 // Benchmark: load, parse and order a generated project, cold (fresh process, no cache) and warm
 // (fresh process, parser cache from the previous run). Prints the median of several runs.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateProject } from './generate-project.mjs';
@@ -14,6 +14,25 @@ function runOnce(dir, mode) {
   return { ...JSON.parse(output), wallMs };
 }
 
+/** The whole command as a user runs it, timed by /usr/bin/time for peak memory. */
+function runCli(dir) {
+  const started = performance.now();
+  const result = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%M', process.execPath, 'bin/sluice.js', '--project', dir, 'dag', '--format', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  const wallMs = performance.now() - started;
+  if (result.status !== 0) throw new Error(`sluice dag failed: ${result.stderr}`);
+  const maxRssKb = Number(result.stderr.trim().split('\n').pop());
+  return {
+    models: JSON.parse(result.stdout).models.length,
+    wallMs,
+    loadMs: Number.NaN,
+    maxRssMb: maxRssKb / 1024,
+  };
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -25,7 +44,7 @@ function summarise(label, runs) {
     runs: runs.length,
     models: runs[0].models,
     wallMs: Math.round(median(runs.map((run) => run.wallMs))),
-    loadMs: Math.round(median(runs.map((run) => run.loadMs))),
+    loadMs: Math.round(median(runs.map((run) => run.loadMs))) || '-',
     maxRssMb: Math.round(median(runs.map((run) => run.maxRssMb))),
   };
 }
@@ -37,13 +56,20 @@ export async function benchLoadProject({ modelCount, repeat }) {
 
   const cold = [];
   const warm = [];
+  const cliCold = [];
   for (let index = 0; index < repeat; index++) {
     await rm(join(dir, '.sluice'), { recursive: true, force: true });
     cold.push(runOnce(dir, 'cold'));
     runOnce(dir, 'warm');
     warm.push(runOnce(dir, 'warm'));
+    await rm(join(dir, '.sluice'), { recursive: true, force: true });
+    cliCold.push(runCli(dir));
   }
-  return [summarise('cold (no cache)', cold), summarise('warm (parser cache)', warm)];
+  return [
+    summarise('loadProject, cold (no cache)', cold),
+    summarise('loadProject, warm (parser cache)', warm),
+    summarise('sluice dag --format json, cold', cliCold),
+  ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

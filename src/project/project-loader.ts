@@ -12,6 +12,7 @@ import { listModelFiles } from './model-files.js';
 import type { Project } from './project.js';
 import { loadProjectConfig, type ProjectConfig } from './project-config.js';
 import { ReferenceCache } from './reference-cache.js';
+import { checkSeedFile } from './seed-files.js';
 
 export type LoadProjectOptions = {
   /** Reuse parser results from `.sluice/cache` (default true); false measures a cold load. */
@@ -78,6 +79,10 @@ async function readDefinitions(root: string, config: ProjectConfig): Promise<Mod
     errors.push(...asErrors(error));
   }
 
+  for (const definition of definitions) {
+    const seedError = checkSeedFile(root, definition);
+    if (seedError !== undefined) errors.push(seedError);
+  }
   errors.push(...duplicateErrors(definitions));
   throwIfAny(errors);
   return definitions;

@@ -147,3 +147,30 @@ describe('bad input', () => {
     expect(result.stderr).toContain('sluice init');
   });
 });
+
+describe('bad seeds', () => {
+  const seedModel = (columns: string) =>
+    `MODEL (\n  name shop.customers,\n  kind SEED (path '../seeds/customers.csv'),\n  columns (${columns})\n);\n`;
+
+  it('names a seed file that does not exist and the path to fix', async () => {
+    const result = await dagOf({ 'models/customers.sql': seedModel('id INT') });
+
+    expectCleanFailure(result);
+    expect(result.stderr).toContain('models/customers.sql:1:1');
+    expect(result.stderr).toContain(
+      "Seed file 'seeds/customers.csv' of model 'shop.customers' does not exist",
+    );
+  });
+
+  it('names declared columns that the seed file lacks', async () => {
+    const result = await dagOf({
+      'models/customers.sql': seedModel('id INT, "Full Name" TEXT, country TEXT'),
+      'seeds/customers.csv': 'id,"full name"\n1,Ada\n',
+    });
+
+    expectCleanFailure(result);
+    expect(result.stderr).toContain(
+      "declares column 'country' that seed file 'seeds/customers.csv' lacks",
+    );
+  });
+});
