@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Dag } from '../core/dag.js';
 import { DependencyCycleError } from '../core/dependency-cycle-error.js';
-import { SluiceError, throwIfAny } from '../core/errors.js';
+import { SluiceError, SluiceErrors, throwIfAny } from '../core/errors.js';
 import { type Logger, SILENT_LOGGER } from '../core/logger.js';
 import type { Model, ModelDefinition } from '../core/model.js';
 import { DependencyFinder, type ModelTables } from './dependency-finder.js';
@@ -201,9 +201,7 @@ function schemaOf(name: string): string {
 }
 
 function asErrors(error: unknown): SluiceError[] {
-  if (error instanceof SluiceError && 'errors' in error && Array.isArray(error.errors)) {
-    return error.errors as SluiceError[];
-  }
+  if (error instanceof SluiceErrors) return [...error.errors];
   if (error instanceof SluiceError) return [error];
   throw error;
 }

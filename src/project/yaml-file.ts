@@ -9,7 +9,13 @@ import {
   parseDocument,
 } from 'yaml';
 import type { z } from 'zod';
-import { didYouMean, type ErrorCode, SluiceError, type SourceLocation } from '../core/errors.js';
+import {
+  didYouMean,
+  type ErrorCode,
+  SluiceError,
+  type SourceLocation,
+  throwIfAny,
+} from '../core/errors.js';
 
 /** A parsed YAML file that can say where each value was written. */
 export type YamlFile = {
@@ -80,7 +86,8 @@ export function validateYaml<T>(
   if (result.success) return result.data;
 
   const errors = result.error.issues.map((issue) => issueToError(yaml, issue, options));
-  throw errors.length === 1 && errors[0] !== undefined ? errors[0] : new AggregateYamlError(errors);
+  throwIfAny(errors);
+  throw new SluiceError('internal', `${yaml.file} failed validation without a reported problem`);
 }
 
 export type ValidateOptions = {
@@ -88,23 +95,6 @@ export type ValidateOptions = {
   /** The keys allowed at a path, to suggest the closest one for a misspelt key. */
   readonly allowedKeys?: (path: readonly PropertyKey[]) => readonly string[] | undefined;
 };
-
-/** Several problems in one YAML file. */
-export class AggregateYamlError extends SluiceError {
-  readonly errors: readonly SluiceError[];
-
-  constructor(errors: readonly SluiceError[]) {
-    const first = errors[0];
-    super(first?.code ?? 'config_invalid', errors.map((error) => error.describe()).join('\n'), {
-      location: first?.location,
-    });
-    this.errors = errors;
-  }
-
-  override describe(): string {
-    return this.errors.map((error) => error.describe()).join('\n');
-  }
-}
 
 function issueToError(
   yaml: YamlFile,
