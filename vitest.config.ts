@@ -5,6 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/fixtures/**', 'node_modules/**'],
     testTimeout: 30_000,
+    globalSetup: ['test/setup/postgres.ts'],
     pool: 'forks',
   },
 });

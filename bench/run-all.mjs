@@ -1,5 +1,6 @@
 // Runs every benchmark. `--small` runs each at a small size only to prove it still works (CI).
 import { benchLoadProject } from './load-project.mjs';
+import { benchSeedLoad } from './seed-load.mjs';
 
 const isSmall = process.argv.includes('--small');
 
@@ -8,6 +9,11 @@ const benchmarks = [
     name: 'load, parse and order a generated project',
     run: () =>
       benchLoadProject(isSmall ? { modelCount: 50, repeat: 1 } : { modelCount: 5000, repeat: 5 }),
+  },
+  {
+    name: "seed a CSV file: Sluice's loadSeed against the engine's own bulk load",
+    run: () =>
+      benchSeedLoad(isSmall ? { rows: 10_000, repeat: 1 } : { rows: 1_000_000, repeat: 5 }),
   },
 ];
 

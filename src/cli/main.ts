@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { dagCommand } from './commands/dag-command.js';
+import { evaluateCommand } from './commands/evaluate-command.js';
 import { initCommand } from './commands/init-command.js';
 import { renderCommand } from './commands/render-command.js';
 import { createLogger } from './logging.js';
@@ -35,6 +36,20 @@ export function buildProgram(output: Output) {
     .option('-e, --end <date>', 'interval end; a date is inclusive (default: the start day)')
     .option('--execution-time <time>', 'value of @execution_* (default: now)')
     .action((model, options) => renderCommand(contextOf(program, output), model, options));
+
+  program
+    .command('evaluate')
+    .description("run a model's query for an interval and print its rows, writing nothing")
+    .argument('<model>', 'model name, such as shop.orders')
+    .option('-s, --start <date>', 'interval start (default: yesterday, UTC)')
+    .option('-e, --end <date>', 'interval end; a date is inclusive (default: the start day)')
+    .option('--execution-time <time>', 'value of @execution_* (default: now)')
+    .addOption(
+      new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'csv']),
+    )
+    .option('-n, --limit <rows>', 'rows to print; 0 prints all (default: 100)')
+    .option('-g, --gateway <name>', 'gateway to run on (default: default_gateway)')
+    .action((model, options) => evaluateCommand(contextOf(program, output), model, options));
 
   program
     .command('dag')

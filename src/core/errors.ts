@@ -21,6 +21,14 @@ export type ErrorCode =
   | 'dependency_cycle'
   | 'seed_invalid'
   | 'project_not_found'
+  | 'secret_unresolved'
+  | 'engine_unreachable'
+  | 'engine_error'
+  | 'engine_type_rejected'
+  | 'table_missing'
+  | 'query_cancelled'
+  | 'identifier_too_long'
+  | 'unique_key_violation'
   | 'usage'
   | 'internal';
 

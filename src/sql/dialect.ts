@@ -1,4 +1,5 @@
 import type { Dialect } from '../core/model.js';
+import type { TableName } from '../core/table-resolver.js';
 
 /** How each dialect limits identifiers; PostgreSQL truncates past 63 bytes, so Sluice must not. */
 export const MAX_IDENTIFIER_BYTES: Readonly<Record<Dialect, number>> = {
@@ -17,4 +18,9 @@ export function quoteTableName(dialect: Dialect, name: string): string {
     .split('.')
     .map((part) => quoteIdentifier(dialect, part))
     .join('.');
+}
+
+/** Quotes a table given by parts: `"schema"."name"`. */
+export function quoteTable(dialect: Dialect, table: TableName): string {
+  return `${quoteIdentifier(dialect, table.schema)}.${quoteIdentifier(dialect, table.name)}`;
 }

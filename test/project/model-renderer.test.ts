@@ -13,7 +13,7 @@ const DAY = {
 };
 
 const physical: TableResolver = {
-  resolve: (name) => `"sluice__shop"."${name.replace('.', '__')}__v1"`,
+  resolve: (name) => ({ schema: 'sluice__shop', name: `${name.replace('.', '__')}__v1` }),
 };
 
 describe('rendering a model', () => {
@@ -70,5 +70,82 @@ describe('rendering a model', () => {
     const rendered = await renderModel(project, 'shop.a', DAY, parser);
 
     expect(formatRenderedModel(rendered)).toBe('SELECT 1 AS id;\n');
+  });
+});
+
+describe('inlining embedded models', () => {
+  let project: Project;
+  let parser: SqlParser;
+
+  beforeAll(async () => {
+    const root = await writeProject({
+      'sluice.yaml': MINIMAL_CONFIG,
+      'models/orders.sql': 'MODEL (name shop.orders, kind FULL);\nSELECT 1 AS id, 5 AS amount',
+      'models/recent.sql': [
+        'MODEL (name shop.recent, kind EMBEDDED);',
+        'SELECT id, amount FROM shop.orders WHERE day >= @start_ds -- recent only',
+      ].join('\n'),
+      'models/large.sql': [
+        'MODEL (name shop.large, kind EMBEDDED);',
+        'SELECT id FROM shop.recent WHERE amount > 3',
+      ].join('\n'),
+      'models/plain.sql':
+        'MODEL (name shop.plain, kind FULL);\nSELECT id FROM shop.recent WHERE id > 0',
+      'models/aliased.sql': [
+        'MODEL (name shop.aliased, kind FULL);',
+        'SELECT r.id FROM shop.recent AS r JOIN shop.recent r2 ON r.id = r2.id',
+      ].join('\n'),
+      'models/nested.sql': [
+        'MODEL (name shop.nested, kind FULL);',
+        'SELECT large.id FROM shop.large, shop.orders',
+      ].join('\n'),
+    });
+    project = await loadProject(root);
+    parser = await createSqlParser();
+  });
+
+  afterAll(() => parser.close());
+
+  it('inlines the embedded query aliased by its name, with the default resolver', async () => {
+    const rendered = await renderModel(project, 'shop.plain', DAY, parser);
+
+    expect(rendered.query).toBe(
+      [
+        'SELECT id FROM (SELECT id, amount FROM shop.orders',
+        "WHERE day >= '2024-03-01' -- recent only\n)",
+        'AS "recent" WHERE id > 0',
+      ].join(' '),
+    );
+  });
+
+  it('keeps an alias written after the reference, with or without AS', async () => {
+    const rendered = await renderModel(project, 'shop.aliased', DAY, parser);
+
+    expect(rendered.query).toMatch(/^SELECT r\.id FROM \(SELECT id, amount .*\n\) AS r JOIN \(/);
+    expect(rendered.query).toMatch(/\n\) r2 ON r\.id = r2\.id$/);
+    expect(rendered.query).not.toContain('"recent"');
+  });
+
+  it('inlines embedded models used by embedded models and points their references', async () => {
+    const rendered = await renderModel(
+      project,
+      'shop.nested',
+      { ...DAY, resolver: physical },
+      parser,
+    );
+
+    expect(rendered.query).toBe(
+      [
+        'SELECT large.id FROM (SELECT id FROM (SELECT id, amount',
+        `FROM "sluice__shop"."shop__orders__v1" WHERE day >= '2024-03-01' -- recent only\n)`,
+        'AS "recent" WHERE amount > 3) AS "large", "sluice__shop"."shop__orders__v1"',
+      ].join(' '),
+    );
+  });
+
+  it('leaves a model without embedded dependencies as written', async () => {
+    const rendered = await renderModel(project, 'shop.orders', DAY, parser);
+
+    expect(rendered.query).toBe('SELECT 1 AS id, 5 AS amount');
   });
 });

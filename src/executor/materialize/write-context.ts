@@ -1,0 +1,70 @@
+import type { EngineAdapter, EngineSession, QueryResult } from '../../engines/engine-adapter.js';
+import type { MaterializeRequest } from './materialize.js';
+
+/** What a strategy needs to write inside the open transaction. */
+export type WriteContext = {
+  readonly adapter: EngineAdapter;
+  /** The transaction's session: every statement of one materialisation runs on it. */
+  readonly session: EngineSession;
+  readonly request: MaterializeRequest;
+  /** The rendered query, known to be present. */
+  readonly query: string;
+  /** The target table, quoted for the engine. */
+  readonly table: string;
+};
+
+/** Runs a statement in the transaction, cancelled by the request's signal; returns rows changed. */
+export function run(
+  context: WriteContext,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<number> {
+  return context.session.execute(sql, params, { signal: context.request.signal });
+}
+
+/** Runs a query in the transaction, cancelled with the request's signal. */
+export function select(
+  context: WriteContext,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<QueryResult> {
+  return context.session.query(sql, params, { signal: context.request.signal });
+}
+
+/**
+ * The model's query in parentheses, to be used as a derived table. The closing parenthesis goes on
+ * its own line so that a query ending in a `--` comment cannot swallow it.
+ */
+export function parenthesisedQuery(context: WriteContext): string {
+  return `(${context.query}\n)`;
+}
+
+/** Quotes column names and qualifies them with a table alias when one is given. */
+export function columnList(
+  context: WriteContext,
+  columns: readonly string[],
+  alias?: string,
+): string {
+  const prefix = alias === undefined ? '' : `${alias}.`;
+  return columns.map((column) => `${prefix}${context.adapter.quoteIdentifier(column)}`).join(', ');
+}
+
+/** `a.k1 = b.k1 AND a.k2 = b.k2` for the key columns. */
+export function keysEqual(
+  context: WriteContext,
+  key: readonly string[],
+  left: string,
+  right: string,
+): string {
+  return key
+    .map((column) => {
+      const quoted = context.adapter.quoteIdentifier(column);
+      return `${left}.${quoted} = ${right}.${quoted}`;
+    })
+    .join(' AND ');
+}
+
+/** An instant as a UTC timestamp literal both engines cast to TIMESTAMP without a time zone. */
+export function timestampText(instant: Date): string {
+  return instant.toISOString().replace('T', ' ').replace('Z', '');
+}
