@@ -61,6 +61,8 @@ describe('sluice evaluate on DuckDB', () => {
       'sluice.yaml': DUCKDB_CONFIG,
       'models/daily.sql': DAILY,
       'models/lost.sql': 'MODEL (name shop.lost, kind FULL);\nSELECT * FROM raw.missing\n',
+      'models/broken.sql':
+        "MODEL (name shop.broken, kind FULL);\n\nSELECT CAST('x' AS INTEGER) AS n\n",
       'models/people.sql': "MODEL (name shop.people, kind SEED (path '../seeds/people.csv'));\n",
       'seeds/people.csv': 'id,name\n1,Ada\n',
     });
@@ -189,6 +191,15 @@ describe('sluice evaluate on DuckDB', () => {
     );
     expect(result.stderr).toContain('missing');
     expect(result.stderr).toContain('; build the models it depends on first');
+  });
+
+  it('names the model, its file and the gateway when the engine fails the query', async () => {
+    const result = await evaluate(root, 'shop.broken');
+
+    expectCleanFailure(result);
+    expect(result.stderr).toMatch(
+      /^error: models\/broken\.sql:3:1: Model 'shop\.broken' failed on gateway 'local': DuckDB failed: Conversion Error/,
+    );
   });
 
   it('reports an engine that cannot be reached, with the --gateway hint', async () => {

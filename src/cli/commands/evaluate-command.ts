@@ -179,7 +179,7 @@ function explainFailure(error: unknown, model: Model, gateway: GatewayConfig): u
       return new SluiceError(
         'table_missing',
         `Model '${model.name}' reads a table that does not exist on gateway '${gateway.name}': ` +
-          `${error.message}; build the models it depends on first`,
+          `${error.message.replace(/\.$/, '')}; build the models it depends on first`,
         options,
       );
     case 'engine_unreachable':

@@ -106,8 +106,13 @@ function parameterText(value: unknown): string | undefined {
 function messageOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   // DuckDB's CSV errors end in a long list of reader options and hints about type detection,
-  // which Sluice turns off; the first paragraph names the line, the column and the value.
-  return text.startsWith('Conversion Error: CSV Error') ? (text.split('\n\n')[0] ?? text) : text;
+  // which Sluice turns off; the first paragraph names the line, the column and the value. Other
+  // errors may end in a `LINE n:` excerpt of the SQL with a caret, which the caller places better.
+  const withoutExcerpt = text.split(/\n\s*LINE \d+:/)[0] ?? text;
+  const isCsvError = /^(Conversion|Invalid Input) Error: CSV Error/.test(text);
+  return isCsvError
+    ? (withoutExcerpt.split(/\n\n|\nPossible fixes:/)[0] ?? withoutExcerpt)
+    : withoutExcerpt.trimEnd();
 }
 
 function isMissingTable(message: string): boolean {
