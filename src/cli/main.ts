@@ -3,6 +3,7 @@ import { dagCommand } from './commands/dag-command.js';
 import { evaluateCommand } from './commands/evaluate-command.js';
 import { initCommand } from './commands/init-command.js';
 import { renderCommand } from './commands/render-command.js';
+import { addStateCommands } from './commands/state-program.js';
 import { createLogger } from './logging.js';
 import { type Output, reportError } from './output.js';
 
@@ -60,6 +61,8 @@ export function buildProgram(output: Output) {
         .default('text'),
     )
     .action((options) => dagCommand(contextOf(program, output), options.format));
+
+  addStateCommands(program, () => contextOf(program, output));
 
   return program;
 }

@@ -29,6 +29,13 @@ export type ErrorCode =
   | 'query_cancelled'
   | 'identifier_too_long'
   | 'unique_key_violation'
+  | 'state_key_invalid'
+  | 'state_too_new'
+  | 'state_error'
+  | 'state_unreachable'
+  | 'payload_undecryptable'
+  | 'backup_invalid'
+  | 'backup_refused'
   | 'usage'
   | 'internal';
 

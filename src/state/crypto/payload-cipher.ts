@@ -1,0 +1,181 @@
+import type { KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
+import { SluiceError } from '../../core/errors.js';
+import type { KeyRing, PayloadAddress, PayloadCipher, StateKey } from '../state-types.js';
+
+/**
+ * Encryption of payload columns with AES-256-GCM. Each ciphertext carries a header naming the key
+ * it was written with, a fresh random nonce and the tag:
+ *
+ *   version (1) | key-id length (1) | key id (ASCII) | nonce (12) | tag (16) | ciphertext
+ *
+ * The associated data is the header followed by a length-prefixed encoding of the payload's
+ * address, so a ciphertext copied to another table, column or row fails to decrypt.
+ */
+
+const FORMAT_VERSION = 1;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const PRINTABLE_ASCII = /^[\x21-\x7e]{1,255}$/;
+const ALGORITHM = 'aes-256-gcm';
+const ADDRESS_DOMAIN = Buffer.from('sluice payload v1', 'ascii');
+
+type Header = { readonly keyId: string; readonly bodyStart: number };
+
+/** Creates a cipher that encrypts with the ring's active key and decrypts with any of its keys. */
+export function createPayloadCipher(ring: KeyRing): PayloadCipher {
+  // Key objects are made once here, so that no call re-imports key bytes.
+  const keyObjects = new Map<string, KeyObject>();
+  for (const key of [ring.active, ...ring.keys.values()]) {
+    if (!keyObjects.has(key.id)) keyObjects.set(key.id, secretKeyOf(key));
+  }
+  const activeKey = secretKeyOf(ring.active);
+  const activeHeader = encodeHeader(ring.active.id);
+
+  const decrypt = (ciphertext: Buffer, address: PayloadAddress): Buffer => {
+    const header = readHeader(ciphertext, address);
+    const key = keyObjects.get(header.keyId);
+    if (key === undefined) throw unknownKey(header.keyId, address, keyObjects.keys());
+    return openPayload(ciphertext, header, key, address);
+  };
+
+  return {
+    encrypt: (plaintext, address) => sealPayload(plaintext, address, activeKey, activeHeader),
+    decrypt,
+    decryptText: (ciphertext, address) => decrypt(ciphertext, address).toString('utf8'),
+    keyIdOf: (ciphertext) => readHeader(ciphertext, undefined).keyId,
+  };
+}
+
+/** The associated data: a domain tag, the header and the address, each length-prefixed. */
+function associatedData(header: Buffer, address: PayloadAddress): Buffer {
+  const { table, column, rowId } = address;
+  const textBytes = Buffer.byteLength(table) + Buffer.byteLength(column) + Buffer.byteLength(rowId);
+  // One allocation per call: this runs for every payload read, so it avoids temporary buffers.
+  const out = Buffer.allocUnsafe(5 * 4 + ADDRESS_DOMAIN.length + header.length + textBytes);
+
+  let offset = writeBytes(out, ADDRESS_DOMAIN, 0);
+  offset = writeBytes(out, header, offset);
+  offset = writeText(out, table, offset);
+  offset = writeText(out, column, offset);
+  writeText(out, rowId, offset);
+  return out;
+}
+
+function writeBytes(out: Buffer, bytes: Buffer, offset: number): number {
+  out.writeUInt32BE(bytes.length, offset);
+  return offset + 4 + bytes.copy(out, offset + 4);
+}
+
+function writeText(out: Buffer, text: string, offset: number): number {
+  const length = out.write(text, offset + 4, 'utf8');
+  out.writeUInt32BE(length, offset);
+  return offset + 4 + length;
+}
+
+function sealPayload(
+  plaintext: string | Buffer,
+  address: PayloadAddress,
+  key: KeyObject,
+  header: Buffer,
+): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(associatedData(header, address));
+
+  const body = cipher.update(typeof plaintext === 'string' ? utf8(plaintext) : plaintext);
+  const final = cipher.final();
+  return Buffer.concat([header, nonce, cipher.getAuthTag(), body, final]);
+}
+
+function openPayload(
+  ciphertext: Buffer,
+  header: Header,
+  key: KeyObject,
+  address: PayloadAddress,
+): Buffer {
+  const nonceEnd = header.bodyStart + NONCE_BYTES;
+  const tagEnd = nonceEnd + TAG_BYTES;
+  const nonce = ciphertext.subarray(header.bodyStart, nonceEnd);
+  const decipher = createDecipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAAD(associatedData(ciphertext.subarray(0, header.bodyStart), address));
+  decipher.setAuthTag(ciphertext.subarray(nonceEnd, tagEnd));
+
+  const body = decipher.update(ciphertext.subarray(tagEnd));
+  try {
+    const final = decipher.final();
+    return final.length === 0 ? body : Buffer.concat([body, final]);
+  } catch (error) {
+    throw undecryptable(
+      address,
+      `its authentication check failed: key '${header.keyId}' in the ring differs from the key ` +
+        'it was written with, or the stored value was altered or copied from another row; ' +
+        'restore the original key or the row from a backup',
+      error,
+    );
+  }
+}
+
+function secretKeyOf(key: StateKey): KeyObject {
+  if (key.secret.length !== KEY_BYTES) {
+    throw new SluiceError(
+      'state_key_invalid',
+      `State key '${key.id}' has ${key.secret.length} bytes instead of ${KEY_BYTES}; ` +
+        'AES-256-GCM needs a 32-byte key',
+    );
+  }
+  return createSecretKey(key.secret);
+}
+
+function encodeHeader(keyId: string): Buffer {
+  if (!PRINTABLE_ASCII.test(keyId)) {
+    throw new SluiceError(
+      'state_key_invalid',
+      `State key id '${keyId}' must be printable ASCII of at most 255 characters; rename the key`,
+    );
+  }
+  const id = Buffer.from(keyId, 'latin1');
+  return Buffer.concat([Buffer.from([FORMAT_VERSION, id.length]), id]);
+}
+
+function readHeader(ciphertext: Buffer, address: PayloadAddress | undefined): Header {
+  const version = ciphertext[0];
+  const idLength = ciphertext[1];
+  if (version !== FORMAT_VERSION || idLength === undefined) {
+    throw undecryptable(address, 'it is not a Sluice payload of a known format version');
+  }
+
+  const bodyStart = 2 + idLength;
+  if (ciphertext.length < bodyStart + NONCE_BYTES + TAG_BYTES) {
+    throw undecryptable(address, 'it is truncated');
+  }
+  return { keyId: ciphertext.toString('latin1', 2, bodyStart), bodyStart };
+}
+
+function unknownKey(keyId: string, address: PayloadAddress, known: Iterable<string>): SluiceError {
+  const ids = [...known].map((id) => `'${id}'`).join(', ');
+  return undecryptable(
+    address,
+    `it was written with key '${keyId}', which is not in the key ring (it holds ${ids}); ` +
+      'add that key to SLUICE_STATE_KEYS or the key file',
+  );
+}
+
+function undecryptable(
+  address: PayloadAddress | undefined,
+  reason: string,
+  cause?: unknown,
+): SluiceError {
+  const where =
+    address === undefined
+      ? 'A stored payload'
+      : `The payload in '${address.table}.${address.column}' of row '${address.rowId}'`;
+  return new SluiceError('payload_undecryptable', `${where} cannot be decrypted: ${reason}`, {
+    cause,
+  });
+}
+
+function utf8(text: string): Buffer {
+  return Buffer.from(text, 'utf8');
+}

@@ -1,0 +1,5 @@
+import type { Migration } from '../state-types.js';
+import { storeMigration } from './001-store.js';
+
+/** The state store's migrations, in order; a new one is appended with the next version. */
+export const STATE_MIGRATIONS: readonly Migration[] = [storeMigration];

@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely';
+import { SluiceError } from '../core/errors.js';
+import type { StateDatabase, StateStore } from './state-store.js';
+
+/**
+ * What the state store's own modules (migrator, rekey) need from an open store beyond the public
+ * `StateStore`: a private connection holding the migration lock, and on SQLite the file's key.
+ */
+
+/** A write transaction on the migration connection, with the lock held. */
+export type MigrationSession = {
+  /** Runs `work` in one write transaction; rolls back when it throws. */
+  transaction<T>(work: (db: Kysely<StateDatabase>) => Promise<T>): Promise<T>;
+};
+
+/** The backend-specific parts behind a store. */
+export type StoreInternals = {
+  /**
+   * Runs `work` on a private connection. PostgreSQL holds an advisory lock for the whole run;
+   * on SQLite each transaction of the session takes the file's write lock (`BEGIN IMMEDIATE`).
+   */
+  withMigrationSession<T>(work: (session: MigrationSession) => Promise<T>): Promise<T>;
+  /** Runs `work` in a write transaction on the store's own connection. */
+  writeTransaction<T>(work: (db: Kysely<StateDatabase>) => Promise<T>): Promise<T>;
+  /** SQLite only: re-encrypts the whole file with the key ring's active key, if it is not yet. */
+  rekeyFile(): Promise<void>;
+  /** SQLite only: the id of the key the file is encrypted with; undefined on PostgreSQL. */
+  fileKeyId(): string | undefined;
+  /** Remembers the schema version after opening or migrating. */
+  setKnownVersion(version: number): void;
+};
+
+/** An open backend, before `openStateStore` wraps it into a store. */
+export type BackendConnection = Omit<StoreInternals, 'setKnownVersion'> & {
+  readonly db: Kysely<StateDatabase>;
+  close(): Promise<void>;
+};
+
+const internals = new WeakMap<StateStore, StoreInternals>();
+
+/** Attaches the backend parts to a store; called once by the backend's opener. */
+export function attachInternals(store: StateStore, parts: StoreInternals): void {
+  internals.set(store, parts);
+}
+
+/** The backend parts of a store opened by `openStateStore`. */
+export function internalsOf(store: StateStore): StoreInternals {
+  const parts = internals.get(store);
+  if (parts === undefined) {
+    throw new SluiceError('internal', 'The state store was not opened by openStateStore');
+  }
+  return parts;
+}
