@@ -8,7 +8,7 @@ import {
 } from '../../state/crypto/key-ring.js';
 import { STATE_MIGRATIONS } from '../../state/migrations/index.js';
 import { migrationStatus } from '../../state/migrator.js';
-import { openStateStore } from '../../state/open-state-store.js';
+import { openState } from '../../state/open-state.js';
 import { rekeyState } from '../../state/rekey.js';
 import { describeLocation } from '../../state/state-location.js';
 import type { StateStore } from '../../state/state-store.js';
@@ -16,17 +16,15 @@ import type { CommandContext } from '../output.js';
 import { resolveStateContext, type StateCliOptions, type StateContext } from '../state-context.js';
 
 /** Opens the store for a command; `shouldMigrate` applies pending migrations after a backup. */
-async function openStore(state: StateContext, context: CommandContext, shouldMigrate: boolean) {
-  return openStateStore({
+function openStore(state: StateContext, context: CommandContext, shouldMigrate: boolean) {
+  return openState({
     location: state.location,
     keyRing: state.keyRing,
+    backupDir: state.backupDir,
     shouldMigrate,
-    beforeMigrate: async (store, pending) => {
-      if ((await store.schemaVersion()) === 0) return;
-      const backup = await createBackup(store, { dir: state.backupDir, reason: 'pre-migration' });
-      await verifyBackup(backup.path, state.keyRing);
-      context.logger.info({ path: backup.path, pending: pending.length }, 'pre-migration backup');
-      context.output.stdout.write(`Backed up the state before migrating: ${backup.path}\n`);
+    onBackup: (path, pending) => {
+      context.logger.info({ path, pending: pending.length }, 'pre-migration backup');
+      context.output.stdout.write(`Backed up the state before migrating: ${path}\n`);
     },
   });
 }

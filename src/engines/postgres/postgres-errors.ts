@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { SluiceError } from '../../core/errors.js';
+import { NETWORK_REASONS } from '../../core/network-reasons.js';
 import { CONNECT_TIMEOUT_MS, describeTarget, type PostgresSettings } from './postgres-settings.js';
 
 /**
@@ -11,17 +12,6 @@ import { CONNECT_TIMEOUT_MS, describeTarget, type PostgresSettings } from './pos
  */
 
 const REDACTED = '[redacted]';
-
-const NETWORK_REASONS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'the connection was refused',
-  ECONNRESET: 'the connection was reset',
-  ENOTFOUND: 'the host name was not found',
-  EAI_AGAIN: 'the host name could not be resolved',
-  ETIMEDOUT: 'the connection timed out',
-  EHOSTUNREACH: 'the host is unreachable',
-  ENETUNREACH: 'the network is unreachable',
-  EPIPE: 'the connection was closed',
-};
 
 /** SQLSTATEs that mean the server cannot be used at all rather than that a statement failed. */
 const UNREACHABLE_STATES = /^(08|28|3D000|57P0[123])/;

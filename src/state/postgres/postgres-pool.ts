@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { SluiceError } from '../../core/errors.js';
+import { NETWORK_REASONS } from '../../core/network-reasons.js';
 import { describeLocation } from '../state-location.js';
 import type { StateLocation } from '../state-types.js';
 
@@ -13,16 +14,6 @@ type PostgresLocation = Extract<StateLocation, { backend: 'postgres' }>;
 
 /** How long opening one connection may take. */
 export const CONNECT_TIMEOUT_MS = 10_000;
-
-const NETWORK_REASONS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'the connection was refused',
-  ECONNRESET: 'the connection was reset',
-  ENOTFOUND: 'the host name was not found',
-  EAI_AGAIN: 'the host name could not be resolved',
-  ETIMEDOUT: 'the connection timed out',
-  EHOSTUNREACH: 'the host is unreachable',
-  ENETUNREACH: 'the network is unreachable',
-};
 
 /** A pool of up to `size` connections whose search_path is the store's schema. */
 export function createStatePool(location: PostgresLocation, size: number): pg.Pool {
