@@ -209,6 +209,7 @@ describe('sluice evaluate on DuckDB', () => {
     expect(result.stderr).toContain(
       "Cannot reach PostgreSQL for gateway 'down' at 127.0.0.1:1/test",
     );
+    expect(result.stderr).toContain("Cannot evaluate model 'shop.daily'");
     expect(result.stderr).toContain('pass --gateway NAME');
   });
 

@@ -185,7 +185,8 @@ function explainFailure(error: unknown, model: Model, gateway: GatewayConfig): u
     case 'engine_unreachable':
       return new SluiceError(
         'engine_unreachable',
-        `${error.message.replace(/\.$/, '')}. To evaluate on another gateway, pass --gateway NAME`,
+        `Cannot evaluate model '${model.name}': ${error.message.replace(/\.$/, '')}. ` +
+          'To evaluate on another gateway, pass --gateway NAME',
         options,
       );
     case 'engine_error':
