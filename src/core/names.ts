@@ -6,7 +6,9 @@
 
 import { SluiceError } from './errors.js';
 
-/** One dot-separated part of a name as written: its text without quotes, and whether it was quoted. */
+/**
+ * One dot-separated part of a name as written: its text without quotes, and whether it was quoted.
+ */
 export type NamePart = { readonly text: string; readonly quoted: boolean };
 
 /** Joins name parts into the normal form: unquoted parts lower-cased, quoted parts kept. */
@@ -14,7 +16,10 @@ export function normaliseTableName(parts: readonly NamePart[]): string {
   return parts.map((part) => (part.quoted ? part.text : part.text.toLowerCase())).join('.');
 }
 
-/** Parses a written name such as `a.b` or `"A".b` into its normal form; throws when it is not a name. */
+/**
+ * Parses a written name such as `a.b` or `"A".b` into its normal form; throws when it is not a
+ * name.
+ */
 export function parseQualifiedName(text: string): string {
   const parts = splitQualifiedName(text);
   if (parts === undefined) {

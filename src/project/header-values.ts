@@ -10,7 +10,9 @@ import { normaliseTableName, splitQualifiedName } from '../core/names.js';
 import type { HeaderItem, HeaderNode, NameNode, Span } from './model-header-parser.js';
 import type { SourceLocator } from './source-locator.js';
 
-/** What the readers need: the file's text, how to name the model in messages, and where to report. */
+/**
+ * What the readers need: the file's text, how to name the model in messages, and where to report.
+ */
 export type ReadContext = {
   readonly text: string;
   /** `model 'shop.orders'`, or `model file 'models/x.sql'` while the name is unknown. */
@@ -19,7 +21,10 @@ export type ReadContext = {
   readonly errors: SluiceError[];
 };
 
-/** A value to read: what it is called in messages (`Property 'cron' in model 'x'`), its nodes and key. */
+/**
+ * A value to read: what it is called in messages (`Property 'cron' in model 'x'`), its nodes and
+ * key.
+ */
 export type ValueSource = {
   readonly label: string;
   readonly key: Span;
@@ -187,7 +192,9 @@ export function splitKeyValue(item: HeaderItem): KeyValue | undefined {
   return { key, value: hasAssignment ? afterFirst : rest, hasAssignment };
 }
 
-/** An item split into its key and value; `hasAssignment` tells whether `:=` or `=` separated them. */
+/**
+ * An item split into its key and value; `hasAssignment` tells whether `:=` or `=` separated them.
+ */
 export type KeyValue = {
   readonly key: NameNode;
   readonly value: readonly HeaderNode[];

@@ -49,8 +49,8 @@ const CLOSERS = new Set([')', ']', '}']);
 const LITERAL_WORDS = new Set(['true', 'false', 'null']);
 
 /**
- * Parses the `MODEL (...)` header at the start of a model file in one pass over its tokens. Throws a
- * SluiceError with code `model_header_invalid` at the first syntax error.
+ * Parses the `MODEL (...)` header at the start of a model file in one pass over its tokens.
+ * Throws a SluiceError with code `model_header_invalid` at the first syntax error.
  */
 export function parseModelHeader(
   text: string,

@@ -56,7 +56,10 @@ function toStatement(
   return { sql, ...location, isQuery: isQueryStart(first) };
 }
 
-/** A query starts with SELECT, WITH, FROM, VALUES, TABLE or `(`; a macro call such as @DEF never is one. */
+/**
+ * A query starts with SELECT, WITH, FROM, VALUES, TABLE or `(`; a macro call such as @DEF never is
+ * one.
+ */
 function isQueryStart(token: Token): boolean {
   return token.type !== 'macro' && QUERY_STARTS.has(token.text.toUpperCase());
 }

@@ -114,8 +114,9 @@ function grainText(node: HeaderNode): string | undefined {
 }
 
 /**
- * `grain id` or `grain (id, ds)` is one grain (a tuple is one composite grain); `grains [a, (b, c)]`
- * or `grains (a, (b, c))` is a list of them, as is a bracketed list after `grain`.
+ * `grain id` or `grain (id, ds)` is one grain (a tuple is one composite grain);
+ * `grains [a, (b, c)]` or `grains (a, (b, c))` is a list of them, as is a bracketed list after
+ * `grain`.
  */
 export function readGrains(
   context: ReadContext,

@@ -38,7 +38,9 @@ const WRITE_TARGETS: ReadonlyMap<string, readonly string[]> = new Map([
 
 const NO_TARGETS: readonly string[] = [];
 
-/** The tables the parsed statements read or write, in tree order; CTE names in scope are left out. */
+/**
+ * The tables the parsed statements read or write, in tree order; CTE names in scope are left out.
+ */
 export function findPostgresReferences(tree: ParseResult): FoundReference[] {
   const found: FoundReference[] = [];
   visit(tree.stmts, { ctes: new Set(), access: 'read' }, NO_TARGETS, found);

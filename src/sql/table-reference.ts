@@ -7,7 +7,9 @@ import { SqlSyntaxError } from './sql-syntax-error.js';
 import { createOffsetConverter } from './text-offsets.js';
 import { readWrittenName } from './written-name.js';
 
-/** Whether a statement reads a table or writes it (INSERT, UPDATE, DELETE, MERGE, CREATE targets). */
+/**
+ * Whether a statement reads a table or writes it (INSERT, UPDATE, DELETE, MERGE, CREATE targets).
+ */
 export type TableAccess = 'read' | 'write';
 
 /** One occurrence of a table name in a statement. */

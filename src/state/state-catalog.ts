@@ -3,8 +3,9 @@ import type { StateDatabase } from './state-store.js';
 import type { StateBackend } from './state-types.js';
 
 /**
- * The store's own tables, read from the backend's catalog: SQLite's `sqlite_master` (less its internal `sqlite_` tables), or on
- * PostgreSQL the tables of the store's schema (the connection's `current_schema()`).
+ * The store's own tables, read from the backend's catalog: SQLite's `sqlite_master` (less its
+ * internal `sqlite_` tables), or on PostgreSQL the tables of the store's schema (the
+ * connection's `current_schema()`).
  */
 
 /** The names of the store's tables, sorted. */

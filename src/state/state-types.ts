@@ -16,7 +16,10 @@ export type StateLocation =
 /** One key of the key ring: an id (stored with each ciphertext) and 32 secret bytes. */
 export type StateKey = { readonly id: string; readonly secret: Buffer };
 
-/** The keys that encrypt state: the active one writes, every one reads. Never stored in the database. */
+/**
+ * The keys that encrypt state: the active one writes, every one reads. Never stored in the
+ * database.
+ */
 export type KeyRing = {
   readonly active: StateKey;
   readonly keys: ReadonlyMap<string, StateKey>;

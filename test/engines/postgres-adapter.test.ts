@@ -2,27 +2,16 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/core/errors.js';
 import type { EngineAdapter } from '../../src/engines/engine-adapter.js';
 import { openPostgresAdapter } from '../../src/engines/postgres/postgres-adapter.js';
-import { enginesUnderTest, type TestEngine } from '../helpers/engines.js';
+import { enginesUnderTest, postgresTestSettings, type TestEngine } from '../helpers/engines.js';
 
 const postgres = enginesUnderTest().find((engine) => engine.name === 'postgres');
 const skipReason = postgres?.skipReason ?? 'no PostgreSQL engine is configured';
 
 /** The test server's settings, as a gateway would give them. */
-function serverSettings(): Record<string, string | number> {
-  const url = new URL(inject('postgresUrl'));
-  return {
-    host: url.hostname,
-    port: Number(url.port || 5432),
-    database: url.pathname.slice(1) || 'postgres',
-    user: decodeURIComponent(url.username || 'postgres'),
-    ...(url.password === '' ? {} : { password: decodeURIComponent(url.password) }),
-  };
-}
-
 function open(settings: Record<string, string | number>): Promise<EngineAdapter> {
   return openPostgresAdapter({ gateway: 'warehouse', type: 'postgres', settings, baseDir: '.' });
 }
@@ -84,7 +73,9 @@ describe.skipIf(skipReason !== '')(`PostgreSQL adapter ${skipReason}`.trim(), ()
   }
 
   it('reports a database that does not exist as unreachable', async () => {
-    const error = await failure(open({ ...serverSettings(), database: 'no_such_database_x' }));
+    const error = await failure(
+      open({ ...postgresTestSettings(), database: 'no_such_database_x' }),
+    );
 
     expect(error.code).toBe('engine_unreachable');
     expect(error.message).toContain('database "no_such_database_x" does not exist');
@@ -342,7 +333,7 @@ describe.skipIf(skipReason !== '')(`PostgreSQL adapter ${skipReason}`.trim(), ()
 
   it('keeps no connection checked out after failed and cancelled transactions', async () => {
     const applicationName = `sluice-leak-${process.pid}-${Date.now()}`;
-    const own = await open({ ...serverSettings(), application_name: applicationName });
+    const own = await open({ ...postgresTestSettings(), application_name: applicationName });
     try {
       for (let attempt = 0; attempt < 20; attempt++) {
         const controller = new AbortController();

@@ -35,18 +35,23 @@ async function openDuckDb(): Promise<TestEngine> {
   return { adapter, schema: namespace(), cleanup: () => adapter.close() };
 }
 
-async function openPostgres(): Promise<TestEngine> {
+/** The test server's URL as a PostgreSQL gateway's connection settings. */
+export function postgresTestSettings(): Record<string, string | number> {
   const url = new URL(inject('postgresUrl'));
+  return {
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    database: url.pathname.slice(1) || 'postgres',
+    user: decodeURIComponent(url.username || 'postgres'),
+    ...(url.password === '' ? {} : { password: decodeURIComponent(url.password) }),
+  };
+}
+
+async function openPostgres(): Promise<TestEngine> {
   const adapter = await createEngineAdapter({
     gateway: 'test',
     type: 'postgres',
-    settings: {
-      host: url.hostname,
-      port: Number(url.port || 5432),
-      database: url.pathname.slice(1) || 'postgres',
-      user: decodeURIComponent(url.username || 'postgres'),
-      ...(url.password === '' ? {} : { password: decodeURIComponent(url.password) }),
-    },
+    settings: postgresTestSettings(),
     baseDir: process.cwd(),
   });
   const schema = namespace();

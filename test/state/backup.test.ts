@@ -6,7 +6,6 @@ import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SluiceError } from '../../src/core/errors.js';
 import type { LogFields, Logger } from '../../src/core/logger.js';
 import { readAuditEntries } from '../../src/state/audit-log.js';
 import {
@@ -18,6 +17,7 @@ import {
 } from '../../src/state/backup/backup.js';
 import { formatKeyRing } from '../../src/state/crypto/key-ring.js';
 import { STATE_MIGRATIONS } from '../../src/state/migrations/index.js';
+import { errorOf } from '../helpers/errors.js';
 import { stateBackendsUnderTest, testKeyRing, testStateKey } from '../helpers/state-backends.js';
 import {
   changeState,
@@ -34,16 +34,6 @@ const ring = testKeyRing(testStateKey('k1'));
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CRASH_CHILD = fileURLToPath(new URL('./fixtures/backup-crash-child.mjs', import.meta.url));
 const BUILT_BACKUP = fileURLToPath(new URL('../../dist/state/backup/backup.js', import.meta.url));
-
-async function errorOf(promise: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SluiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a SluiceError');
-}
 
 /** A logger that keeps every line, for assertions. */
 function recordingLogger(lines: { level: string; message: string; fields: LogFields }[]): Logger {

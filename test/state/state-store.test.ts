@@ -8,6 +8,7 @@ import { migrationStatus } from '../../src/state/migrator.js';
 import { openStateStore } from '../../src/state/open-state-store.js';
 import type { StateDatabase, StateStore } from '../../src/state/state-store.js';
 import type { Migration, StateLocation } from '../../src/state/state-types.js';
+import { errorOf } from '../helpers/errors.js';
 import {
   stateBackendsUnderTest,
   type TestStateLocation,
@@ -39,16 +40,6 @@ function testMigrations(calls: number[], options: { delayMs?: number } = {}): Mi
     },
   }));
   return [...first, table(2, 'widgets'), table(3, 'gadgets')];
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof SluiceError) return error;
-    throw error;
-  }
-  throw new Error('expected a SluiceError');
 }
 
 for (const backend of stateBackendsUnderTest()) {

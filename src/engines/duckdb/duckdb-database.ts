@@ -28,7 +28,9 @@ export type DuckDbSettings = {
 
 const SETTING_NAMES = ['database', 'threads', 'memory_limit'];
 
-/** Reads `database` (default `.sluice/<gateway>.duckdb` under baseDir), `threads`, `memory_limit`. */
+/**
+ * Reads `database` (default `.sluice/<gateway>.duckdb` under baseDir), `threads`, `memory_limit`.
+ */
 export function readDuckDbSettings(connection: EngineConnection): DuckDbSettings {
   const { gateway, settings, baseDir } = connection;
   for (const name of Object.keys(settings)) {

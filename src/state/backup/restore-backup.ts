@@ -12,7 +12,9 @@ import { verifyBackup } from './verify-backup.js';
  * transaction. Anything that fails leaves the store as it was.
  */
 
-/** Replaces the store's content with the backup at `path`; refuses a file that fails verification. */
+/**
+ * Replaces the store's content with the backup at `path`; refuses a file that fails verification.
+ */
 export async function restoreBackup(store: StateStore, path: string): Promise<BackupManifest> {
   const dataPath = resolve(dataPathOf(path));
   const manifest = await verifyBackup(dataPath, store.keyRing);

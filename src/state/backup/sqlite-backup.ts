@@ -86,7 +86,9 @@ async function inspectCopy(path: string, key: StateKey, isChecked: boolean): Pro
   };
 }
 
-/** Runs read-only statements on a copy; any failure means the copy is damaged or keyed otherwise. */
+/**
+ * Runs read-only statements on a copy; any failure means the copy is damaged or keyed otherwise.
+ */
 async function queryCopy(path: string, key: StateKey, statements: readonly WorkerStatement[]) {
   try {
     return await runInSqliteWorker({ path: resolve(path), key, isReadonly: true, statements });
