@@ -124,6 +124,8 @@ export type ModelDefinition = {
   readonly kind: ModelKind;
   readonly dialect: Dialect;
   readonly cron: string;
+  /** The IANA time zone the cron is evaluated in (`cron_tz`); undefined means UTC. */
+  readonly cronTimeZone: string | undefined;
   readonly intervalUnit: IntervalUnit | undefined;
   /** The first interval's start as written (a date, timestamp or relative expression). */
   readonly start: string | undefined;
@@ -158,6 +160,7 @@ export type Model = ModelDefinition & {
 export type ModelDefaults = {
   readonly dialect: Dialect;
   readonly cron: string;
+  readonly cronTimeZone: string | undefined;
   readonly owner: string | undefined;
   readonly start: string | undefined;
   readonly intervalUnit: IntervalUnit | undefined;
@@ -168,6 +171,7 @@ export type ModelDefaults = {
 export const BUILT_IN_MODEL_DEFAULTS: ModelDefaults = {
   dialect: 'duckdb',
   cron: '@daily',
+  cronTimeZone: undefined,
   owner: undefined,
   start: undefined,
   intervalUnit: undefined,

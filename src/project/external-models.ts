@@ -51,6 +51,7 @@ export function parseExternalModels(
       kind: { name: 'EXTERNAL' },
       dialect: defaults.dialect,
       cron: defaults.cron,
+      cronTimeZone: defaults.cronTimeZone,
       intervalUnit: undefined,
       start: undefined,
       end: undefined,

@@ -19,12 +19,14 @@ import {
   tableName,
   type ValueSource,
 } from './header-values.js';
+import { checkModelIntervals } from './interval-checks.js';
 import { KIND_PARAMETER_NAMES } from './kind-parameters.js';
 import type { ModelHeader } from './model-header-parser.js';
 import { type KindContext, readModelKind } from './model-kind.js';
 import {
   readAudits,
   readColumns,
+  readCronTimeZone,
   readDialect,
   readGrains,
   readIntervalUnit,
@@ -66,6 +68,9 @@ const PROPERTY_READERS: Readonly<Record<string, PropertyReader>> = {
   },
   cron: (context, source, draft) => {
     draft.cron = readString(context, source, "a cron string such as '@daily'");
+  },
+  cron_tz: (context, source, draft) => {
+    draft.cronTimeZone = readCronTimeZone(context, source);
   },
   interval_unit: (context, source, draft) => {
     draft.intervalUnit = readIntervalUnit(context, source);
@@ -135,7 +140,6 @@ const UNSUPPORTED_PROPERTIES = new Set([
   'project',
   'on_destructive_change',
   'on_additive_change',
-  'cron_tz',
   'blueprints',
 ]);
 
@@ -163,7 +167,14 @@ export function readModelProperties(header: ModelHeader, input: PropertiesInput)
       PROPERTY_READERS[entry.word]?.(kindContext, source, draft);
     }
   }
-  return applyDefaults(draft, name ?? '', seen.has('kind'), input.defaults);
+  const properties = applyDefaults(draft, name ?? '', seen.has('kind'), input.defaults);
+  if (name !== undefined) {
+    checkModelIntervals(kindContext, properties, seen, {
+      headerStart: header.start,
+      nowMs: Date.now(),
+    });
+  }
+  return properties;
 }
 
 type Entry = Omit<ValueSource, 'label'> & { readonly word: string };
@@ -246,6 +257,7 @@ function applyDefaults(
     kind: hasKind ? draft.kind : DEFAULT_KIND,
     dialect: draft.dialect ?? defaults.dialect,
     cron: draft.cron ?? defaults.cron,
+    cronTimeZone: draft.cronTimeZone ?? defaults.cronTimeZone,
     intervalUnit: draft.intervalUnit ?? defaults.intervalUnit,
     start: draft.start ?? defaults.start,
     end: draft.end,

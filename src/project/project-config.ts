@@ -68,6 +68,7 @@ const variableValue: z.ZodType<MacroValue> = z.lazy(() =>
 const modelDefaultsSchema = z.strictObject({
   dialect: z.enum(['duckdb', 'postgres', 'postgresql']).optional(),
   cron: z.string().min(1).optional(),
+  cron_tz: z.string().min(1).optional(),
   owner: z.string().optional(),
   start: z.union([z.string(), z.number()]).optional(),
   interval_unit: z.enum(INTERVAL_UNITS).optional(),
@@ -190,6 +191,7 @@ function toModelDefaults(raw: RawProject, engine: EngineType): ModelDefaults {
   return {
     dialect,
     cron: given.cron ?? BUILT_IN_MODEL_DEFAULTS.cron,
+    cronTimeZone: given.cron_tz ?? BUILT_IN_MODEL_DEFAULTS.cronTimeZone,
     owner: given.owner ?? BUILT_IN_MODEL_DEFAULTS.owner,
     start: given.start === undefined ? undefined : String(given.start),
     intervalUnit: given.interval_unit ?? BUILT_IN_MODEL_DEFAULTS.intervalUnit,

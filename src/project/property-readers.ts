@@ -1,9 +1,10 @@
 /**
  * Readers for the MODEL header properties whose values have a shape of their own: the model name,
- * dialect, interval unit, grains, columns and audits.
+ * dialect, interval unit, cron time zone, grains, columns and audits.
  */
 
 import { didYouMean } from '../core/errors.js';
+import { isKnownTimeZone, listedTimeZones } from '../core/intervals/time-zones.js';
 import {
   type AuditReference,
   type ColumnDefinition,
@@ -79,8 +80,24 @@ export function readIntervalUnit(
   const unit = INTERVAL_UNITS.find((known) => known === word);
   if (unit !== undefined) return unit;
 
+  if (/^(minute|second)s?$/.test(word)) {
+    const message = `${source.label} is '${word}', finer than five minutes; Sluice's finest interval unit is five_minute: use it, or a coarser one`;
+    report(context, 'model_header_invalid', message, source.nodes[0]?.start ?? source.key.start);
+    return undefined;
+  }
   const hint = didYouMean(word, INTERVAL_UNITS);
   const message = `${source.label} must be one of ${INTERVAL_UNITS.join(', ')}, not '${word}'.${hint}`;
+  report(context, 'model_header_invalid', message, source.nodes[0]?.start ?? source.key.start);
+  return undefined;
+}
+
+/** `cron_tz 'Europe/Berlin'`: an IANA time zone that the runtime knows. */
+export function readCronTimeZone(context: ReadContext, source: ValueSource): string | undefined {
+  const zone = readWord(context, source, "a quoted time zone such as 'Europe/Berlin'");
+  if (zone === undefined || isKnownTimeZone(zone)) return zone;
+
+  const hint = didYouMean(zone, listedTimeZones());
+  const message = `${source.label} must be an IANA time zone such as 'Europe/Berlin' or 'UTC', not '${zone}'.${hint}`;
   report(context, 'model_header_invalid', message, source.nodes[0]?.start ?? source.key.start);
   return undefined;
 }
