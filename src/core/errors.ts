@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'payload_undecryptable'
   | 'backup_invalid'
   | 'backup_refused'
+  | 'run_failed'
   | 'usage'
   | 'internal';
 

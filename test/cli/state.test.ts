@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendAuditEntry, readAuditEntries } from '../../src/state/audit-log.js';
 import { loadKeyRing } from '../../src/state/crypto/key-ring.js';
+import { STATE_MIGRATIONS } from '../../src/state/migrations/index.js';
 import { openStateStore } from '../../src/state/open-state-store.js';
 import { defaultStateLocation } from '../../src/state/state-location.js';
 import { runCli } from '../helpers/temp-project.js';
@@ -23,7 +24,7 @@ describe('sluice state', () => {
     const keyMode = (await stat(join(root, '.sluice', 'state.key'))).mode & 0o777;
 
     expect(before.stdout).toContain('001 store: pending');
-    expect(migrate.stdout).toContain('schema version 1');
+    expect(migrate.stdout).toContain(`schema version ${STATE_MIGRATIONS.length}`);
     expect(after.stdout).toMatch(/001 store: applied \d{4}-/);
     expect(keyMode).toBe(0o600);
   });

@@ -20,7 +20,7 @@ import type { StateBackendUnderTest, TestStateLocation } from '../helpers/state-
 export const BACKUP_TEST_MIGRATIONS: readonly Migration[] = [
   ...STATE_MIGRATIONS,
   {
-    version: 2,
+    version: STATE_MIGRATIONS.length + 1,
     name: 'backup test tables',
     async up(db, backend) {
       for (const statement of testTables(backend)) await sql.raw(statement).execute(db);

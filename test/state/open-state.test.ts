@@ -15,7 +15,7 @@ import {
 } from '../helpers/state-backends.js';
 
 const NEXT: Migration = {
-  version: 2,
+  version: STATE_MIGRATIONS.length + 1,
   name: 'notes',
   up: async (db) => {
     await sql`CREATE TABLE sluice_test_notes (id TEXT PRIMARY KEY)`.execute(db);
@@ -64,9 +64,12 @@ for (const backend of stateBackendsUnderTest()) {
       const manifest = JSON.parse(await readFile(join(backupDir, manifests[0] ?? ''), 'utf8'));
 
       expect(afterCreate).toEqual([]);
-      expect(version).toBe(2);
+      expect(version).toBe(STATE_MIGRATIONS.length + 1);
       expect(manifests).toHaveLength(1);
-      expect(manifest).toMatchObject({ reason: 'pre-migration', schemaVersion: 1 });
+      expect(manifest).toMatchObject({
+        reason: 'pre-migration',
+        schemaVersion: STATE_MIGRATIONS.length,
+      });
     });
 
     it('does not migrate when the backup cannot be written', async () => {
@@ -93,7 +96,7 @@ for (const backend of stateBackendsUnderTest()) {
       });
       const version = await store.schemaVersion();
       await store.close();
-      expect(version).toBe(1);
+      expect(version).toBe(STATE_MIGRATIONS.length);
     });
   });
 }

@@ -5,6 +5,7 @@ import { SluiceError } from '../../src/core/errors.js';
 import { appendAuditEntry, readAuditEntries } from '../../src/state/audit-log.js';
 import { withNewActiveKey } from '../../src/state/crypto/key-ring.js';
 import { sqliteFileKey } from '../../src/state/crypto/sqlite-file-key.js';
+import { STATE_MIGRATIONS } from '../../src/state/migrations/index.js';
 import { openStateStore } from '../../src/state/open-state-store.js';
 import { rekeyState } from '../../src/state/rekey.js';
 import type { StateStore } from '../../src/state/state-store.js';
@@ -124,12 +125,12 @@ describe('the encrypted SQLite state file', () => {
 
     const second = await open(newRing);
     expect(internalsOf(second).fileKeyId()).toBe('k1');
-    expect(await second.schemaVersion()).toBe(1);
+    expect(await second.schemaVersion()).toBe(STATE_MIGRATIONS.length);
 
     await first.close();
     await rekeyState(second);
     expect(internalsOf(second).fileKeyId()).toBe('k2');
     await second.close();
-    expect(await (await open(onlyNewRing)).schemaVersion()).toBe(1);
+    expect(await (await open(onlyNewRing)).schemaVersion()).toBe(STATE_MIGRATIONS.length);
   });
 });

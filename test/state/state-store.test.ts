@@ -18,6 +18,12 @@ import {
 
 const ring = testKeyRing(testStateKey('k1'));
 
+/**
+ * The store's first migration only: these tests are about the migrator, so they must not change
+ * each time the project adds a migration.
+ */
+const STORE_ONLY = STATE_MIGRATIONS.slice(0, 1);
+
 /** The project's migrations plus two test ones; each `up` records its version in `calls`. */
 function testMigrations(calls: number[], options: { delayMs?: number } = {}): Migration[] {
   const table = (version: number, name: string): Migration => ({
@@ -32,7 +38,7 @@ function testMigrations(calls: number[], options: { delayMs?: number } = {}): Mi
       if (options.delayMs !== undefined) await sleep(options.delayMs);
     },
   });
-  const first = STATE_MIGRATIONS.map((migration) => ({
+  const first = STORE_ONLY.map((migration) => ({
     ...migration,
     up: async (db: Kysely<unknown>, backend: 'sqlite' | 'postgres') => {
       calls.push(migration.version);
@@ -56,7 +62,12 @@ for (const backend of stateBackendsUnderTest()) {
       location: StateLocation,
       options: Partial<Parameters<typeof openStateStore>[0]> = {},
     ): Promise<StateStore> {
-      const store = await openStateStore({ location, keyRing: ring, ...options });
+      const store = await openStateStore({
+        location,
+        keyRing: ring,
+        migrations: STORE_ONLY,
+        ...options,
+      });
       stores.push(store);
       return store;
     }
@@ -207,7 +218,9 @@ for (const backend of stateBackendsUnderTest()) {
       await newer.close();
 
       for (const shouldMigrate of [true, false]) {
-        const error = await errorOf(openStateStore({ location, keyRing: ring, shouldMigrate }));
+        const error = await errorOf(
+          openStateStore({ location, keyRing: ring, migrations: STORE_ONLY, shouldMigrate }),
+        );
         expect(error.code).toBe('state_too_new');
         expect(error.message).toContain(
           'is at schema version 3, newer than this Sluice (which knows up to 1); upgrade Sluice ' +
@@ -283,7 +296,7 @@ for (const backend of stateBackendsUnderTest()) {
         openStateStore({
           location,
           keyRing: ring,
-          migrations: [...STATE_MIGRATIONS, failing],
+          migrations: [...STORE_ONLY, failing],
           shouldMigrate: true,
         }),
       );

@@ -1,0 +1,54 @@
+import type { ModelFingerprint } from './fingerprint.js';
+import type { Model, ModelKind } from './model.js';
+import type { TableName } from './table-resolver.js';
+
+/**
+ * A snapshot is one version of one model: its definition, its fingerprint and the physical table
+ * its version writes. Snapshots that differ only in metadata share a version and so a table.
+ */
+export type Snapshot = {
+  /** `<model>/<version>/<first 12 hex characters of the metadata hash>`. */
+  readonly id: string;
+  readonly name: string;
+  readonly fingerprint: ModelFingerprint;
+  /** The version's physical table; undefined for EXTERNAL and EMBEDDED models. */
+  readonly table: TableName | undefined;
+  readonly model: Model;
+};
+
+/** How a kind's physical object is kept up to date. */
+export type Upkeep =
+  /** Created once per version, then evaluated over intervals as they become due. */
+  | 'intervals'
+  /** Built once per version (views, seeds): creating it is building it. */
+  | 'once'
+  /** Nothing to build: an external table, or an embedded model inlined where it is read. */
+  | 'none';
+
+/** How a model of this kind is kept up to date. */
+export function upkeepOf(kind: ModelKind): Upkeep {
+  switch (kind.name) {
+    case 'VIEW':
+      return kind.isMaterialized ? 'intervals' : 'once';
+    case 'FULL':
+    case 'INCREMENTAL_BY_TIME_RANGE':
+    case 'INCREMENTAL_BY_UNIQUE_KEY':
+    case 'SCD_TYPE_2':
+      return 'intervals';
+    case 'SEED':
+      return 'once';
+    case 'EXTERNAL':
+    case 'EMBEDDED':
+      return 'none';
+  }
+}
+
+/** The id of a snapshot's version, shared by every snapshot of that version: `<model>/<version>`. */
+export function versionIdOf(snapshot: Pick<Snapshot, 'name' | 'fingerprint'>): string {
+  return `${snapshot.name}/${snapshot.fingerprint.version}`;
+}
+
+/** The id of a snapshot from its model name and fingerprint. */
+export function snapshotIdOf(name: string, fingerprint: ModelFingerprint): string {
+  return `${name}/${fingerprint.version}/${fingerprint.metadataHash.slice(0, 12)}`;
+}
