@@ -2,8 +2,10 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { dagCommand } from './commands/dag-command.js';
 import { evaluateCommand } from './commands/evaluate-command.js';
 import { initCommand } from './commands/init-command.js';
+import { intervalsCommand } from './commands/intervals-command.js';
 import { renderCommand } from './commands/render-command.js';
-import { addStateCommands } from './commands/state-program.js';
+import { runCommand } from './commands/run-command.js';
+import { addStateCommands, STATE_HELP } from './commands/state-program.js';
 import { createLogger } from './logging.js';
 import { type Output, reportError } from './output.js';
 
@@ -61,6 +63,23 @@ export function buildProgram(output: Output) {
         .default('text'),
     )
     .action((options) => dagCommand(contextOf(program, output), options.format));
+
+  program
+    .command('run')
+    .description('evaluate what is due now, models in dependency order')
+    .argument('[environment]', 'environment to run', 'prod')
+    .option('-c, --concurrency <tasks>', 'tasks run at once (default: 4)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
+    .option('--state <url>', STATE_HELP)
+    .action((environment, options) => runCommand(contextOf(program, output), environment, options));
+
+  program
+    .command('intervals')
+    .description("show a model's processed and missing intervals")
+    .argument('<model>', 'model name, such as shop.orders')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
+    .option('--state <url>', STATE_HELP)
+    .action((model, options) => intervalsCommand(contextOf(program, output), model, options));
 
   addStateCommands(program, () => contextOf(program, output));
 

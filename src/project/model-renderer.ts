@@ -6,7 +6,7 @@ import type { RuntimeStage } from '../sql/macro-context.js';
 import { renderModelStatements } from '../sql/macros/macro-renderer.js';
 import { rewriteReferences, type SqlParser, type TableReference } from '../sql/sql-parser.js';
 import { aliasFinder, embeddedSubquery } from './embedded-inlining.js';
-import type { Project } from './project.js';
+import type { ProjectConfig } from './project-config.js';
 
 export type RenderOptions = {
   /** Interval start, inclusive, UTC. */
@@ -19,6 +19,15 @@ export type RenderOptions = {
   readonly resolver?: TableResolver;
 };
 
+/**
+ * What rendering reads besides the model: the models it may reference and the project's name,
+ * default gateway and variables. A loaded project is one; an Executor builds one from a task.
+ */
+export type RenderScope = {
+  readonly models: ReadonlyMap<string, Model>;
+  readonly config: Pick<ProjectConfig, 'name' | 'defaultGateway' | 'variables'>;
+};
+
 /** A model's SQL as it would run: statements before the query, the query, statements after. */
 export type RenderedModel = {
   readonly preStatements: readonly string[];
@@ -28,7 +37,7 @@ export type RenderedModel = {
 
 /** Renders a model for an interval: macros expanded, model references pointed by the resolver. */
 export async function renderModel(
-  project: Project,
+  project: RenderScope,
   modelName: string,
   options: RenderOptions,
   parser: SqlParser,
@@ -61,7 +70,7 @@ export function formatRenderedModel(rendered: RenderedModel): string {
 }
 
 /** Looks a model up by name as the user typed it; a miss suggests the closest name. */
-export function findModel(project: Project, name: string): Model {
+export function findModel(project: RenderScope, name: string): Model {
   const model = project.models.get(normaliseUserName(name));
   if (model !== undefined) return model;
   throw new SluiceError(
@@ -73,7 +82,7 @@ export function findModel(project: Project, name: string): Model {
 
 /** What pointing references needs, shared by a model and the embedded models it inlines. */
 type Pointing = {
-  readonly project: Project;
+  readonly project: RenderScope;
   readonly options: RenderOptions;
   readonly parser: SqlParser;
   readonly resolver: TableResolver;
@@ -164,14 +173,14 @@ function embeddedQuery(name: string, pointing: Pointing): Promise<string> {
 }
 
 /** Whether the text contains the last name part of one of the model's embedded dependencies. */
-function mayNameEmbedded(sql: string, model: Model, project: Project): boolean {
+function mayNameEmbedded(sql: string, model: Model, project: RenderScope): boolean {
   const embedded = model.dependencies.filter((name) => isEmbedded(project, name));
   if (embedded.length === 0) return false;
   const text = sql.toLowerCase();
   return embedded.some((name) => text.includes((name.split('.').at(-1) ?? name).toLowerCase()));
 }
 
-function isEmbedded(project: Project, name: string): boolean {
+function isEmbedded(project: RenderScope, name: string): boolean {
   return project.models.get(name)?.kind.name === 'EMBEDDED';
 }
 
@@ -179,7 +188,7 @@ function normaliseUserName(name: string): string {
   return name.includes('"') ? name.replaceAll('"', '') : name.toLowerCase();
 }
 
-function suggestion(project: Project, name: string): string {
+function suggestion(project: RenderScope, name: string): string {
   const names = [...project.models.keys()];
   const lower = name.toLowerCase();
   const close =

@@ -8,41 +8,11 @@ import {
 } from '../../state/crypto/key-ring.js';
 import { STATE_MIGRATIONS } from '../../state/migrations/index.js';
 import { migrationStatus } from '../../state/migrator.js';
-import { openState } from '../../state/open-state.js';
 import { rekeyState } from '../../state/rekey.js';
 import { describeLocation } from '../../state/state-location.js';
-import type { StateStore } from '../../state/state-store.js';
 import type { CommandContext } from '../output.js';
 import { resolveStateContext, type StateCliOptions, type StateContext } from '../state-context.js';
-
-/** Opens the store for a command; `shouldMigrate` applies pending migrations after a backup. */
-function openStore(state: StateContext, context: CommandContext, shouldMigrate: boolean) {
-  return openState({
-    location: state.location,
-    keyRing: state.keyRing,
-    backupDir: state.backupDir,
-    shouldMigrate,
-    onBackup: (path, pending) => {
-      context.logger.info({ path, pending: pending.length }, 'pre-migration backup');
-      context.output.stdout.write(`Backed up the state before migrating: ${path}\n`);
-    },
-  });
-}
-
-async function withStore<T>(
-  context: CommandContext,
-  options: StateCliOptions,
-  shouldMigrate: boolean,
-  work: (store: StateStore, state: StateContext) => Promise<T>,
-): Promise<T> {
-  const state = await resolveStateContext(context.projectDir, options);
-  const store = await openStore(state, context, shouldMigrate);
-  try {
-    return await work(store, state);
-  } finally {
-    await store.close();
-  }
-}
+import { openStore, withStore } from '../with-state.js';
 
 /** `sluice state status`: where the state is, its keys and its migrations. */
 export function stateStatusCommand(context: CommandContext, options: StateCliOptions) {

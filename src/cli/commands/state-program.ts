@@ -9,7 +9,7 @@ import {
   stateVerifyCommand,
 } from './state-command.js';
 
-const STATE_HELP =
+export const STATE_HELP =
   'state location: sqlite:///path/state.db or postgres://... ' +
   '(default: SLUICE_STATE_URL, else .sluice/state.db in the project)';
 

@@ -1,0 +1,46 @@
+import type { ColumnDefinition, ModelKind } from '../../core/model.js';
+import { upkeepOf } from '../../core/snapshot.js';
+import type { EngineAdapter } from '../../engines/engine-adapter.js';
+import { type MaterializeRequest, type MaterializeResult, materialize } from './materialize.js';
+import { createTableIfMissing } from './target-table.js';
+import { parenthesisedQuery, run, type WriteContext } from './write-context.js';
+
+/**
+ * Creates a version's physical object before any interval is evaluated, so that downstream
+ * models can read it even when it has nothing due yet. Tables are created empty with the shape of
+ * the query (or the declared columns); views and seeds have no intervals, so creating them is
+ * building them; external and embedded models have nothing to create. An existing table is kept.
+ */
+export async function createTarget(
+  adapter: EngineAdapter,
+  request: MaterializeRequest,
+): Promise<MaterializeResult> {
+  const kind = request.model.kind;
+  if (upkeepOf(kind) !== 'intervals') return materialize(adapter, request);
+
+  const startedMs = performance.now();
+  const { target, rendered, signal } = request;
+  const query = rendered.query ?? '';
+  if (target.schema !== '') await adapter.createSchema(target.schema);
+  await adapter.transaction(
+    async (session) => {
+      const context: WriteContext = {
+        adapter,
+        session,
+        request,
+        query,
+        table: adapter.quoteTable(target),
+      };
+      for (const statement of rendered.preStatements) await run(context, statement);
+      await createTableIfMissing(context, parenthesisedQuery(context), extraColumnsOf(kind));
+    },
+    { signal },
+  );
+  return { rowsWritten: 0, durationMs: Math.round(performance.now() - startedMs) };
+}
+
+/** SCD_TYPE_2 adds its validity columns to the query's. */
+function extraColumnsOf(kind: ModelKind): readonly ColumnDefinition[] {
+  if (kind.name !== 'SCD_TYPE_2') return [];
+  return [kind.validFromName, kind.validToName].map((name) => ({ name, type: 'TIMESTAMP' }));
+}

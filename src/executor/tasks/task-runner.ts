@@ -1,0 +1,101 @@
+import { SluiceError } from '../../core/errors.js';
+import type { Model } from '../../core/model.js';
+import type { TableResolver } from '../../core/table-resolver.js';
+import type { EngineAdapter } from '../../engines/engine-adapter.js';
+import type { RenderScope } from '../../project/model-renderer.js';
+import { renderModel } from '../../project/model-renderer.js';
+import type { Task, TaskOutcome } from '../../protocol/task.js';
+import type { MacroValue } from '../../sql/macro-context.js';
+import type { SqlParser } from '../../sql/sql-parser.js';
+import { createTarget } from '../materialize/create-target.js';
+import { type MaterializeRequest, materialize } from '../materialize/materialize.js';
+
+/** What running a task needs on the Executor's side. */
+export type TaskRunnerDeps = {
+  readonly adapter: EngineAdapter;
+  readonly parser: SqlParser;
+};
+
+/**
+ * Runs one task on the engine: renders the model from the definitions the task carries, with its
+ * references pointed at the physical tables the task names, then creates the version's table or
+ * evaluates its interval. Every failure comes back as an outcome, never as a throw, so the caller
+ * can report it; the engine's work for a failed task is rolled back by the materialisation.
+ */
+export async function runTask(
+  task: Task,
+  deps: TaskRunnerDeps,
+  signal?: AbortSignal,
+): Promise<TaskOutcome> {
+  const startedMs = performance.now();
+  const elapsedMs = () => Math.round(performance.now() - startedMs);
+  try {
+    const request = await requestOf(task, deps.parser, signal);
+    const result =
+      task.kind === 'create'
+        ? await createTarget(deps.adapter, request)
+        : await materialize(deps.adapter, request);
+    return { status: 'succeeded', rowsWritten: result.rowsWritten, durationMs: elapsedMs() };
+  } catch (error) {
+    return { status: 'failed', error: taskErrorOf(error), durationMs: elapsedMs() };
+  }
+}
+
+async function requestOf(
+  task: Task,
+  parser: SqlParser,
+  signal: AbortSignal | undefined,
+): Promise<MaterializeRequest> {
+  const scope = scopeOf(task);
+  const model = scope.models.get(task.modelName);
+  const target = task.context.tables[task.modelName];
+  if (model === undefined || target === undefined) {
+    throw new SluiceError(
+      'internal',
+      `Task ${task.id} for model '${task.modelName}' carries no definition or table for it`,
+    );
+  }
+
+  const executionTime = new Date(task.executionTimeMs);
+  const interval = {
+    start: new Date(task.interval?.startMs ?? task.executionTimeMs),
+    end: new Date(task.interval?.endMs ?? task.executionTimeMs),
+  };
+  const rendered = await renderModel(
+    scope,
+    model.name,
+    {
+      ...interval,
+      executionTime,
+      runtimeStage: task.kind === 'create' ? 'creating' : 'evaluating',
+      resolver: resolverOf(task),
+    },
+    parser,
+  );
+  return { model, target, rendered, interval, executionTime, ...(signal ? { signal } : {}) };
+}
+
+function scopeOf(task: Task): RenderScope {
+  const models = new Map<string, Model>(task.context.models.map((model) => [model.name, model]));
+  return {
+    models,
+    config: {
+      name: task.context.projectName,
+      defaultGateway: task.context.gateway,
+      variables: task.context.variables as Readonly<Record<string, MacroValue>>,
+    },
+  };
+}
+
+function resolverOf(task: Task): TableResolver {
+  return { resolve: (name) => task.context.tables[name] };
+}
+
+/** A failure as the protocol carries it: Sluice's errors keep their code and retry flag. */
+function taskErrorOf(error: unknown): { code: string; message: string; isRetryable: boolean } {
+  if (error instanceof SluiceError) {
+    return { code: error.code, message: error.message, isRetryable: error.retryable };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'internal', message, isRetryable: false };
+}

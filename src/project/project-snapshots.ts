@@ -1,0 +1,40 @@
+import type { ModelFingerprint } from '../core/fingerprint.js';
+import { physicalTableOf } from '../core/physical-table.js';
+import { type Snapshot, snapshotIdOf, upkeepOf } from '../core/snapshot.js';
+import { fingerprintProject } from './model-fingerprints.js';
+import type { Project } from './project.js';
+
+/**
+ * The snapshots of a project as it is on disk: one per model, external ones included, each with
+ * its fingerprint and, for models that have one, its version's physical table named within the
+ * engine's identifier limit.
+ */
+export async function snapshotsOfProject(
+  project: Project,
+  identifierLimitBytes: number | undefined,
+): Promise<Map<string, Snapshot>> {
+  const fingerprints = await fingerprintProject(project);
+  const snapshots = new Map<string, Snapshot>();
+  for (const [name, model] of project.models) {
+    const fingerprint = fingerprints.get(name);
+    if (fingerprint === undefined) continue;
+    snapshots.set(name, snapshotOf(name, model, fingerprint, identifierLimitBytes));
+  }
+  return snapshots;
+}
+
+function snapshotOf(
+  name: string,
+  model: Snapshot['model'],
+  fingerprint: ModelFingerprint,
+  identifierLimitBytes: number | undefined,
+): Snapshot {
+  const hasTable = upkeepOf(model.kind) !== 'none';
+  return {
+    id: snapshotIdOf(name, fingerprint),
+    name,
+    fingerprint,
+    table: hasTable ? physicalTableOf(name, fingerprint.version, identifierLimitBytes) : undefined,
+    model,
+  };
+}

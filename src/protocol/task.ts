@@ -1,0 +1,70 @@
+import type { Model } from '../core/model.js';
+import type { TableName } from '../core/table-resolver.js';
+
+/**
+ * Tasks as the Scheduler hands them to an Executor: definitions and intervals, never rendered
+ * SQL and never anything that names an engine or a credential. The Executor renders each task's
+ * SQL from the model definitions it carries.
+ */
+
+/** The kinds of task this release knows; audits, promotion and cleanup come later. */
+export type TaskKind = 'create' | 'evaluate';
+
+/** Plan work (`apply`) and cadence work (`run`) queue apart, so a backfill cannot starve runs. */
+export type TaskPool = 'apply' | 'run';
+
+/** A half-open interval `[startMs, endMs)`, epoch milliseconds, UTC. */
+export type TaskInterval = { readonly startMs: number; readonly endMs: number };
+
+/** What rendering a model needs, carried with each task. */
+export type ModelTaskContext = {
+  readonly projectName: string;
+  /** The gateway the model runs on, for `@gateway`. */
+  readonly gateway: string;
+  readonly variables: Readonly<Record<string, unknown>>;
+  /** The task's model first, then its direct dependencies and the embedded models they inline. */
+  readonly models: readonly Model[];
+  /** Where model names point: the physical tables of the model and of its dependencies. */
+  readonly tables: Readonly<Record<string, TableName>>;
+};
+
+/** One unit of work on one version of one model. */
+export type Task = {
+  readonly id: string;
+  readonly runId: string;
+  readonly kind: TaskKind;
+  readonly pool: TaskPool;
+  readonly modelName: string;
+  readonly snapshotId: string;
+  readonly versionId: string;
+  /** The intervals an `evaluate` task covers; a `create` task has none. */
+  readonly interval: TaskInterval | undefined;
+  readonly executionTimeMs: number;
+  readonly context: ModelTaskContext;
+};
+
+/** An error as it crosses the protocol: code, message with nothing secret, and whether to retry. */
+export type TaskError = {
+  readonly code: string;
+  readonly message: string;
+  readonly isRetryable: boolean;
+};
+
+/** How a task ended. */
+export type TaskOutcome =
+  | { readonly status: 'succeeded'; readonly rowsWritten: number; readonly durationMs: number }
+  | { readonly status: 'failed'; readonly error: TaskError; readonly durationMs: number };
+
+/**
+ * Where an Executor pulls work from and reports it done: the Scheduler's queue, in process or
+ * over HTTP.
+ */
+export type TaskSource = {
+  /**
+   * Waits until at least one task is ready or the signal aborts, then returns up to `maxTasks`;
+   * an empty array means the source has no more work (or the signal aborted).
+   */
+  claim(maxTasks: number, signal: AbortSignal): Promise<readonly Task[]>;
+  /** Reports the outcome of a claimed task. */
+  complete(taskId: string, outcome: TaskOutcome): Promise<void>;
+};
