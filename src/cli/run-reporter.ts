@@ -94,7 +94,8 @@ export class RunReporter {
     if (!this.#isTerminal || this.format === 'json') return;
     const running = [...this.#running.values()].slice(0, 2).join(', ');
     const text =
-      `${this.#finishedModels}/${this.modelCount} models, ${this.#finishedTasks} tasks done` +
+      `${this.#finishedModels}/${this.modelCount} models, ` +
+      `${this.#finishedTasks} ${this.#finishedTasks === 1 ? 'task' : 'tasks'} done` +
       (running === '' ? '' : `; running ${running}`);
     this.output.stderr.write(`\r\u001b[K${text.slice(0, 160)}`);
     this.#hasStatusLine = true;
