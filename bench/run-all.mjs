@@ -1,5 +1,10 @@
 // Runs every benchmark. `--small` runs each at a small size only to prove it still works (CI).
+import { benchBackfill } from './backfill.mjs';
+import { benchFingerprint } from './fingerprint.mjs';
+import { benchIntervals } from './intervals.mjs';
 import { benchLoadProject } from './load-project.mjs';
+import { benchPlan } from './plan.mjs';
+import { benchPromote } from './promote.mjs';
 import { benchSeedLoad } from './seed-load.mjs';
 import { benchStateBackup } from './state-backup.mjs';
 
@@ -12,9 +17,36 @@ const benchmarks = [
       benchLoadProject(isSmall ? { modelCount: 50, repeat: 1 } : { modelCount: 5000, repeat: 5 }),
   },
   {
+    name: 'fingerprint every model of a generated project',
+    run: () =>
+      benchFingerprint(isSmall ? { modelCount: 50, repeat: 1 } : { modelCount: 5000, repeat: 7 }),
+  },
+  {
     name: "seed a CSV file: Sluice's loadSeed against the engine's own bulk load",
     run: () =>
       benchSeedLoad(isSmall ? { rows: 10_000, repeat: 1 } : { rows: 1_000_000, repeat: 5 }),
+  },
+  {
+    name: 'missing intervals of five-minute models starting 2000-01-01',
+    run: () =>
+      benchIntervals(isSmall ? { modelCount: 50, repeat: 1 } : { modelCount: 1000, repeat: 7 }),
+  },
+  {
+    name: 'a 30-day backfill through the run machinery against the same SQL run directly',
+    run: () =>
+      benchBackfill(
+        isSmall
+          ? { days: 5, rowsPerDay: 20_000, repeat: 1 }
+          : { days: 30, rowsPerDay: 5_500_000, repeat: 5 },
+      ),
+  },
+  {
+    name: 'plan one changed model of a generated project against its cold load',
+    run: () => benchPlan(isSmall ? { modelCount: 50, repeat: 1 } : { modelCount: 5000, repeat: 5 }),
+  },
+  {
+    name: 'promote an environment of 1,000 views against the same view statements run directly',
+    run: () => benchPromote(isSmall ? { views: 20, repeat: 1 } : { views: 1000, repeat: 5 }),
   },
   {
     name: 'back up and verify the state store, read and decrypt 10,000 payloads',
