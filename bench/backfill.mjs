@@ -140,7 +140,6 @@ async function throughSluice(folder) {
   const graph = buildRunGraph(snapshots, project.dag.nodes, {
     projectName: project.config.name,
     gateway: 'local',
-    variables: {},
   });
   const statePath = join(OUT, `${folder}-state.db`);
   await rm(statePath, { force: true });

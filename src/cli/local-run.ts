@@ -8,6 +8,7 @@ import {
   type ModelResult,
   RunCoordinator,
   type RunEvent,
+  type RunOptions,
 } from '../scheduler/runs/run-coordinator.js';
 import type { RunNode } from '../scheduler/runs/run-graph.js';
 import { InMemoryTaskQueue } from '../scheduler/runs/task-queue.js';
@@ -32,7 +33,7 @@ export type LocalRunOptions = {
   readonly signal: AbortSignal;
   readonly logger: Logger;
   readonly onEvent?: (event: RunEvent) => void;
-};
+} & Pick<RunOptions, 'limitRange' | 'shouldSkipBackfill' | 'forwardOnlyIds'>;
 
 /** A finished run: its id and every model's result. */
 export type LocalRunResult = { readonly runId: string; readonly models: readonly ModelResult[] };
@@ -53,6 +54,11 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
     logger,
     signal: options.signal,
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+    ...(options.limitRange === undefined ? {} : { limitRange: options.limitRange }),
+    ...(options.shouldSkipBackfill === undefined
+      ? {}
+      : { shouldSkipBackfill: options.shouldSkipBackfill }),
+    ...(options.forwardOnlyIds === undefined ? {} : { forwardOnlyIds: options.forwardOnlyIds }),
   });
 
   const finished = coordinator.run();

@@ -1,9 +1,18 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import { applyCommand } from './commands/apply-command.js';
 import { dagCommand } from './commands/dag-command.js';
+import {
+  diffCommand,
+  environmentsCommand,
+  invalidateCommand,
+  tableNameCommand,
+} from './commands/environment-commands.js';
 import { evaluateCommand } from './commands/evaluate-command.js';
 import { initCommand } from './commands/init-command.js';
 import { intervalsCommand } from './commands/intervals-command.js';
+import { planCommand } from './commands/plan-command.js';
 import { renderCommand } from './commands/render-command.js';
+import { rollbackCommand } from './commands/rollback-command.js';
 import { runCommand } from './commands/run-command.js';
 import { addStateCommands, STATE_HELP } from './commands/state-program.js';
 import { createLogger } from './logging.js';
@@ -12,7 +21,7 @@ import { type Output, reportError } from './output.js';
 const VERSION = '0.1.0';
 
 /** Builds the `sluice` command line; every command acts on --project DIR or the current folder. */
-export function buildProgram(output: Output) {
+export function buildProgram(output: Output, exit: { code: number } = { code: 0 }) {
   const program = new Command('sluice')
     .description('Sluice: versioned SQL models, virtual environments and scheduled runs')
     .version(VERSION)
@@ -38,7 +47,7 @@ export function buildProgram(output: Output) {
     .option('-s, --start <date>', 'interval start (default: yesterday, UTC)')
     .option('-e, --end <date>', 'interval end; a date is inclusive (default: the start day)')
     .option('--execution-time <time>', 'value of @execution_* (default: now)')
-    .action((model, options) => renderCommand(contextOf(program, output), model, options));
+    .action((model, options) => renderCommand(contextOf(program, output, exit), model, options));
 
   program
     .command('evaluate')
@@ -52,7 +61,7 @@ export function buildProgram(output: Output) {
     )
     .option('-n, --limit <rows>', 'rows to print; 0 prints all (default: 100)')
     .option('-g, --gateway <name>', 'gateway to run on (default: default_gateway)')
-    .action((model, options) => evaluateCommand(contextOf(program, output), model, options));
+    .action((model, options) => evaluateCommand(contextOf(program, output, exit), model, options));
 
   program
     .command('dag')
@@ -62,7 +71,7 @@ export function buildProgram(output: Output) {
         .choices(['text', 'dot', 'json'])
         .default('text'),
     )
-    .action((options) => dagCommand(contextOf(program, output), options.format));
+    .action((options) => dagCommand(contextOf(program, output, exit), options.format));
 
   program
     .command('run')
@@ -71,32 +80,113 @@ export function buildProgram(output: Output) {
     .option('-c, --concurrency <tasks>', 'tasks run at once (default: 4)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
     .option('--state <url>', STATE_HELP)
-    .action((environment, options) => runCommand(contextOf(program, output), environment, options));
+    .action((environment, options) =>
+      runCommand(contextOf(program, output, exit), environment, options),
+    );
+
+  program
+    .command('plan')
+    .description('compare the project with an environment, show the changes, and apply them')
+    .argument('[environment]', 'environment to plan (a new one starts from prod)', 'prod')
+    .option('-s, --start <date>', 'limit the backfill of a development environment: start')
+    .option('-e, --end <date>', 'limit the backfill of a development environment: end (inclusive)')
+    .option('--forward-only', 'keep existing tables: changes apply to new intervals only')
+    .option('--restate-model <model...>', 'recompute the intervals of these models and downstream')
+    .option('--skip-backfill', 'create tables and promote without evaluating intervals')
+    .option('--select-model <model...>', 'plan changes to these models and downstream only')
+    .option('--auto-apply', 'apply without asking')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
+    .option('--state <url>', STATE_HELP)
+    .action((environment, options) =>
+      planCommand(contextOf(program, output, exit), environment, options),
+    );
+
+  program
+    .command('apply')
+    .description('apply a plan made by sluice plan')
+    .argument('<plan>', 'the plan id that sluice plan printed')
+    .option('--state <url>', STATE_HELP)
+    .action((plan, options) => applyCommand(contextOf(program, output, exit), plan, options));
+
+  program
+    .command('rollback')
+    .description('point an environment back at the versions it held before its last promotion')
+    .argument('<environment>', 'environment to roll back')
+    .option('--state <url>', STATE_HELP)
+    .action((environment, options) =>
+      rollbackCommand(contextOf(program, output, exit), environment, options),
+    );
+
+  program
+    .command('environments')
+    .description('list the environments')
+    .option('--state <url>', STATE_HELP)
+    .action((options) => environmentsCommand(contextOf(program, output, exit), options));
+
+  program
+    .command('invalidate')
+    .description('make a development environment expire now')
+    .argument('<environment>', 'environment to invalidate')
+    .option('--state <url>', STATE_HELP)
+    .action((environment, options) =>
+      invalidateCommand(contextOf(program, output, exit), environment, options),
+    );
+
+  program
+    .command('table-name')
+    .description("print the physical table behind a model's view")
+    .argument('<model>', 'model name, such as shop.orders')
+    .option('--env <environment>', 'environment (default: prod)')
+    .option('--state <url>', STATE_HELP)
+    .action((model, options) => tableNameCommand(contextOf(program, output, exit), model, options));
+
+  program
+    .command('diff')
+    .description('show how an environment differs from another (default: prod)')
+    .argument('<environment>', 'environment to compare')
+    .option('--against <environment>', 'environment to compare with (default: prod)')
+    .option('--state <url>', STATE_HELP)
+    .action((environment, options) =>
+      diffCommand(contextOf(program, output, exit), environment, options),
+    );
 
   program
     .command('intervals')
     .description("show a model's processed and missing intervals")
     .argument('<model>', 'model name, such as shop.orders')
+    .option('--env <environment>', 'environment whose version to show (default: prod)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
     .option('--state <url>', STATE_HELP)
-    .action((model, options) => intervalsCommand(contextOf(program, output), model, options));
+    .action((model, options) => intervalsCommand(contextOf(program, output, exit), model, options));
 
-  addStateCommands(program, () => contextOf(program, output));
+  addStateCommands(program, () => contextOf(program, output, exit));
 
   return program;
 }
 
-function contextOf(program: { opts(): { project: string; debug: boolean } }, output: Output) {
+function contextOf(
+  program: { opts(): { project: string; debug: boolean } },
+  output: Output,
+  exit: { code: number },
+) {
   const { project, debug } = program.opts();
-  return { projectDir: project, output, logger: createLogger('cli', debug) };
+  return {
+    projectDir: project,
+    output,
+    logger: createLogger('cli', debug),
+    setExitCode: (code: number) => {
+      exit.code = code;
+    },
+  };
 }
 
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: readonly string[], output: Output = process): Promise<number> {
-  const program = buildProgram(output);
+  const exit = { code: 0 };
+  const program = buildProgram(output, exit);
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return exit.code;
   } catch (error) {
     if (isCommanderExit(error)) return error.exitCode;
     return reportError(output, error, program.opts().debug === true || argv.includes('--debug'));

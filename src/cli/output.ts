@@ -12,6 +12,8 @@ export type CommandContext = {
   readonly projectDir: string;
   readonly output: Output;
   readonly logger: Logger;
+  /** Sets the exit code of a command that succeeds but has something to say by it. */
+  readonly setExitCode?: (code: number) => void;
 };
 
 /** Colour only on a terminal and never when NO_COLOR is set. */

@@ -14,15 +14,19 @@ export type ProjectVersions = {
   readonly snapshots: ReadonlyMap<string, Snapshot>;
 };
 
+/** The project's default gateway. */
+export function defaultGatewayOf(project: Project): GatewayConfig {
+  const gateway = project.config.gateways.get(project.config.defaultGateway);
+  if (gateway !== undefined) return gateway;
+  throw new SluiceError(
+    'config_invalid',
+    `The default gateway '${project.config.defaultGateway}' is not defined in sluice.yaml`,
+  );
+}
+
 /** The snapshots of the project on its default gateway. */
 export async function projectVersions(project: Project): Promise<ProjectVersions> {
-  const gateway = project.config.gateways.get(project.config.defaultGateway);
-  if (gateway === undefined) {
-    throw new SluiceError(
-      'config_invalid',
-      `The default gateway '${project.config.defaultGateway}' is not defined in sluice.yaml`,
-    );
-  }
+  const gateway = defaultGatewayOf(project);
   const snapshots = await snapshotsOfProject(project, IDENTIFIER_LIMIT_BYTES[gateway.type]);
   return { gateway, snapshots };
 }

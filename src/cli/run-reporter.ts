@@ -1,3 +1,4 @@
+import type { Task } from '../protocol/task.js';
 import type { ModelOutcome, ModelResult, RunEvent } from '../scheduler/runs/run-coordinator.js';
 import type { Output } from './output.js';
 import { formatRange, rangeJson } from './time-ranges.js';
@@ -108,7 +109,8 @@ export class RunReporter {
   }
 }
 
-function describeTask(task: Extract<RunEvent, { type: 'task_started' }>['task']): string {
+function describeTask(task: Task): string {
+  if (task.kind === 'promote') return `promote ${task.environment} (${task.views.length} views)`;
   const interval = task.interval;
   if (interval === undefined) return `${task.modelName} (${task.kind})`;
   return `${task.modelName} ${formatRange([interval.startMs, interval.endMs])}`;

@@ -37,6 +37,8 @@ export type ErrorCode =
   | 'backup_invalid'
   | 'backup_refused'
   | 'run_failed'
+  | 'plan_stale'
+  | 'plan_locked'
   | 'usage'
   | 'internal';
 

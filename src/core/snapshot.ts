@@ -3,17 +3,28 @@ import type { Model, ModelKind } from './model.js';
 import type { TableName } from './table-resolver.js';
 
 /**
- * A snapshot is one version of one model: its definition, its fingerprint and the physical table
- * its version writes. Snapshots that differ only in metadata share a version and so a table.
+ * A snapshot is one state of one model: its definition, its fingerprint, and the version whose
+ * physical table it reads and writes. The fingerprint identifies the snapshot; the version is
+ * chosen when a plan categorises the change. A new model or a breaking change takes the
+ * fingerprint's own version (a new table); a change that is non-breaking for this model (an
+ * upstream model only added columns), forward-only or metadata-only keeps the previous version
+ * and its table. Snapshots that share a version share the table and its processed intervals.
  */
 export type Snapshot = {
-  /** `<model>/<version>/<first 12 hex characters of the metadata hash>`. */
+  /**
+   * `<model>/<fingerprint version>/<first 12 hex characters of the metadata hash>`: it covers
+   * the definition, the metadata and the parents' fingerprints, whatever version is chosen.
+   */
   readonly id: string;
   readonly name: string;
   readonly fingerprint: ModelFingerprint;
+  /** The version whose table the snapshot uses: the fingerprint's, or one it inherited. */
+  readonly version: string;
   /** The version's physical table; undefined for EXTERNAL and EMBEDDED models. */
   readonly table: TableName | undefined;
   readonly model: Model;
+  /** The project variables the model reads, with the values its fingerprint covers. */
+  readonly variables: Readonly<Record<string, unknown>>;
 };
 
 /** How a kind's physical object is kept up to date. */
@@ -44,8 +55,8 @@ export function upkeepOf(kind: ModelKind): Upkeep {
 }
 
 /** The id of a snapshot's version, shared by every snapshot of that version: `<model>/<version>`. */
-export function versionIdOf(snapshot: Pick<Snapshot, 'name' | 'fingerprint'>): string {
-  return `${snapshot.name}/${snapshot.fingerprint.version}`;
+export function versionIdOf(snapshot: Pick<Snapshot, 'name' | 'version'>): string {
+  return `${snapshot.name}/${snapshot.version}`;
 }
 
 /** The id of a snapshot from its model name and fingerprint. */

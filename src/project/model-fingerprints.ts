@@ -74,6 +74,14 @@ function inputsOf(
   };
 }
 
+/** The project variables a model's statements read, with their values. */
+export function variablesReadBy(model: Model, variables: Variables): Record<string, JsonValue> {
+  const texts = [model.query, ...model.preStatements, ...model.postStatements]
+    .filter((statement) => statement !== undefined)
+    .map((statement) => statement.sql);
+  return variablesRead(texts, variables);
+}
+
 /**
  * The project variables the texts read, with their values. When a @VAR computes its name, any
  * variable may be read, so the model depends on all of them.

@@ -2,10 +2,12 @@
  * Splits the part of a model file after its header into statements. It splits exactly as
  * `splitStatements` in sql/lexer.ts does (at semicolons outside strings, identifiers and comments,
  * dropping statements that hold only white space and comments), but works on the tokens the file
- * was already lexed into, so that loading a project lexes each model file once.
+ * was already lexed into, so that loading a project lexes each model file once; the canonical
+ * form of each statement (for its fingerprint) is recorded from the same tokens.
  */
 
 import type { SqlSource } from '../core/model.js';
+import { rememberCanonical } from '../sql/canonical-sql.js';
 import type { Token } from '../sql/lexer.js';
 import type { SourceLocator } from './source-locator.js';
 
@@ -25,21 +27,27 @@ export function splitModelStatements(
   locate: SourceLocator,
 ): ModelStatement[] {
   const statements: ModelStatement[] = [];
-  let first: Token | undefined;
+  let significant: Token[] = [];
   let start = fromOffset;
+  const finish = (end: number) => {
+    const first = significant[0];
+    if (first === undefined) return;
+    const statement = toStatement(text, start, end, first, locate);
+    rememberCanonical(statement.sql, significant);
+    statements.push(statement);
+  };
 
   for (const token of tokens) {
     if (token.start < fromOffset) continue;
     if (token.type === 'punctuation' && token.text === ';') {
-      if (first !== undefined)
-        statements.push(toStatement(text, start, token.start, first, locate));
-      first = undefined;
+      finish(token.start);
+      significant = [];
       start = token.end;
-    } else if (first === undefined && token.type !== 'whitespace' && token.type !== 'comment') {
-      first = token;
+    } else if (token.type !== 'whitespace' && token.type !== 'comment') {
+      significant.push(token);
     }
   }
-  if (first !== undefined) statements.push(toStatement(text, start, text.length, first, locate));
+  finish(text.length);
   return statements;
 }
 

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { DEFAULT_ENVIRONMENT_TTL_MS } from '../core/environments.js';
 import { SluiceError } from '../core/errors.js';
 import {
   BUILT_IN_MODEL_DEFAULTS,
@@ -32,6 +34,8 @@ export type ProjectConfig = {
   readonly defaultGateway: string;
   readonly modelDefaults: ModelDefaults;
   readonly variables: Readonly<Record<string, MacroValue>>;
+  /** How long an environment other than prod lives without being used. */
+  readonly environmentTtlMs: number;
 };
 
 const duckdbConnection = z.strictObject({
@@ -82,6 +86,7 @@ const projectSchema = z.strictObject({
   default_gateway: z.string().optional(),
   model_defaults: modelDefaultsSchema.optional(),
   variables: z.record(z.string(), variableValue).optional(),
+  environment_ttl: z.string().min(1).optional(),
 });
 
 type RawProject = z.infer<typeof projectSchema>;
@@ -119,7 +124,24 @@ export function parseProjectConfig(file: string, text: string): ProjectConfig {
     defaultGateway,
     modelDefaults: toModelDefaults(raw, gateways.get(defaultGateway)?.type ?? 'duckdb'),
     variables: lowerCaseKeys(raw.variables ?? {}),
+    environmentTtlMs: environmentTtlOf(raw, file, yaml),
   };
+}
+
+function environmentTtlOf(
+  raw: RawProject,
+  file: string,
+  yaml: ReturnType<typeof parseYamlFile>,
+): number {
+  if (raw.environment_ttl === undefined) return DEFAULT_ENVIRONMENT_TTL_MS;
+  try {
+    return parseDuration(raw.environment_ttl, `environment_ttl in ${file}`);
+  } catch (error) {
+    if (!(error instanceof SluiceError)) throw error;
+    throw new SluiceError(error.code, error.message, {
+      location: yaml.locate(['environment_ttl']),
+    });
+  }
 }
 
 async function readProjectFile(root: string): Promise<string> {

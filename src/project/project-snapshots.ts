@@ -1,7 +1,7 @@
 import type { ModelFingerprint } from '../core/fingerprint.js';
 import { physicalTableOf } from '../core/physical-table.js';
 import { type Snapshot, snapshotIdOf, upkeepOf } from '../core/snapshot.js';
-import { fingerprintProject } from './model-fingerprints.js';
+import { fingerprintProject, variablesReadBy } from './model-fingerprints.js';
 import type { Project } from './project.js';
 
 /**
@@ -18,23 +18,27 @@ export async function snapshotsOfProject(
   for (const [name, model] of project.models) {
     const fingerprint = fingerprints.get(name);
     if (fingerprint === undefined) continue;
-    snapshots.set(name, snapshotOf(name, model, fingerprint, identifierLimitBytes));
+    const variables = variablesReadBy(model, project.config.variables);
+    snapshots.set(name, snapshotOf(model, fingerprint, variables, identifierLimitBytes));
   }
   return snapshots;
 }
 
 function snapshotOf(
-  name: string,
   model: Snapshot['model'],
   fingerprint: ModelFingerprint,
+  variables: Snapshot['variables'],
   identifierLimitBytes: number | undefined,
 ): Snapshot {
+  const name = model.name;
   const hasTable = upkeepOf(model.kind) !== 'none';
   return {
     id: snapshotIdOf(name, fingerprint),
     name,
     fingerprint,
+    version: fingerprint.version,
     table: hasTable ? physicalTableOf(name, fingerprint.version, identifierLimitBytes) : undefined,
     model,
+    variables,
   };
 }

@@ -7,8 +7,8 @@ import type { TableName } from '../core/table-resolver.js';
  * SQL from the model definitions it carries.
  */
 
-/** The kinds of task this release knows; audits, promotion and cleanup come later. */
-export type TaskKind = 'create' | 'evaluate';
+/** The kinds of task this release knows; audits and cleanup come later. */
+export type TaskKind = 'create' | 'evaluate' | 'promote';
 
 /** Plan work (`apply`) and cadence work (`run`) queue apart, so a backfill cannot starve runs. */
 export type TaskPool = 'apply' | 'run';
@@ -29,10 +29,10 @@ export type ModelTaskContext = {
 };
 
 /** One unit of work on one version of one model. */
-export type Task = {
+export type ModelTask = {
   readonly id: string;
   readonly runId: string;
-  readonly kind: TaskKind;
+  readonly kind: 'create' | 'evaluate';
   readonly pool: TaskPool;
   readonly modelName: string;
   readonly snapshotId: string;
@@ -41,7 +41,32 @@ export type Task = {
   readonly interval: TaskInterval | undefined;
   readonly executionTimeMs: number;
   readonly context: ModelTaskContext;
+  /**
+   * A forward-only version reuses an existing table: its create task adds the columns the query
+   * gained with ALTER TABLE instead of leaving the table as it is.
+   */
+  readonly isForwardOnly?: boolean;
 };
+
+/** One view of an environment's virtual layer and the physical table it selects from. */
+export type ViewTarget = { readonly view: TableName; readonly table: TableName };
+
+/** Points an environment's views at its versions' tables, in one transaction where possible. */
+export type PromoteTask = {
+  readonly id: string;
+  readonly runId: string;
+  readonly kind: 'promote';
+  readonly pool: TaskPool;
+  readonly environment: string;
+  readonly executionTimeMs: number;
+  /** The views to create or replace. */
+  readonly views: readonly ViewTarget[];
+  /** The views of models the environment no longer has. */
+  readonly dropViews: readonly TableName[];
+};
+
+/** Any task. */
+export type Task = ModelTask | PromoteTask;
 
 /** An error as it crosses the protocol: code, message with nothing secret, and whether to retry. */
 export type TaskError = {

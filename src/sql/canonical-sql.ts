@@ -17,10 +17,33 @@
  */
 
 import { keywordAt } from './canonical-keywords.js';
-import { significantTokens } from './lexer.js';
+import { significantTokens, type Token } from './lexer.js';
+
+/**
+ * Canonical forms already computed, by statement text. Loading a project lexes every model file
+ * once and records its statements' canonical forms from those tokens, so fingerprinting does not
+ * lex them again. Bounded: past the limit it starts over.
+ */
+const remembered = new Map<string, string>();
+const REMEMBERED_LIMIT = 50_000;
 
 /** The canonical form of SQL text: formatting, comments and keyword case removed, nothing else. */
 export function canonicalSql(text: string): string {
-  const tokens = significantTokens(text);
+  const known = remembered.get(text);
+  if (known !== undefined) return known;
+  return canonicalOfTokens(significantTokens(text));
+}
+
+/** The canonical form of a statement's significant tokens (no white space or comments). */
+export function canonicalOfTokens(tokens: readonly Token[]): string {
   return tokens.map((token, index) => keywordAt(tokens, index) ?? token.text).join(' ');
+}
+
+/**
+ * Records the canonical form of a statement whose tokens the caller already has; `text` must be
+ * exactly what canonicalSql would be given (the trimmed statement).
+ */
+export function rememberCanonical(text: string, tokens: readonly Token[]): void {
+  if (remembered.size >= REMEMBERED_LIMIT) remembered.clear();
+  remembered.set(text, canonicalOfTokens(tokens));
 }

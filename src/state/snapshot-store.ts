@@ -36,7 +36,7 @@ export async function saveSnapshots(
     const versionRows = uniqueBy(snapshots, versionIdOf).map((snapshot) => ({
       id: versionIdOf(snapshot),
       model_name: snapshot.name,
-      version: snapshot.fingerprint.version,
+      version: snapshot.version,
       physical_schema: snapshot.table?.schema ?? null,
       physical_name: snapshot.table?.name ?? null,
       created_at: createdAt,
@@ -73,6 +73,19 @@ export async function readSnapshots(
   store: StateStore,
   ids: readonly string[],
 ): Promise<Map<string, Snapshot>> {
+  const snapshots = await findSnapshots(store, ids);
+  const missing = ids.find((id) => !snapshots.has(id));
+  if (missing !== undefined) {
+    throw new SluiceError('state_error', `The state store holds no snapshot '${missing}'`);
+  }
+  return snapshots;
+}
+
+/** The stored snapshots among these ids, decrypted; ids the store does not hold are left out. */
+export async function findSnapshots(
+  store: StateStore,
+  ids: readonly string[],
+): Promise<Map<string, Snapshot>> {
   const snapshots = new Map<string, Snapshot>();
   for (const chunk of chunks(ids, IDS_PER_QUERY)) {
     const rows = await store.db
@@ -85,10 +98,6 @@ export async function readSnapshots(
       const text = store.cipher.decryptText(row.definition as Buffer, addressOf(id));
       snapshots.set(id, JSON.parse(text) as Snapshot);
     }
-  }
-  const missing = ids.find((id) => !snapshots.has(id));
-  if (missing !== undefined) {
-    throw new SluiceError('state_error', `The state store holds no snapshot '${missing}'`);
   }
   return snapshots;
 }
@@ -146,4 +155,25 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
     result.push(items.slice(offset, offset + size));
   }
   return result;
+}
+
+/**
+ * The version each stored snapshot uses, by snapshot id, read without decrypting definitions:
+ * enough to rebuild an unchanged snapshot from the project's own definition.
+ */
+export async function readSnapshotVersions(
+  store: StateStore,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const versions = new Map<string, string>();
+  for (const chunk of chunks(ids, IDS_PER_QUERY)) {
+    const rows = await store.db
+      .selectFrom(SNAPSHOTS_TABLE)
+      .innerJoin(VERSIONS_TABLE, `${VERSIONS_TABLE}.id`, `${SNAPSHOTS_TABLE}.version_id`)
+      .select([`${SNAPSHOTS_TABLE}.id as id`, `${VERSIONS_TABLE}.version as version`])
+      .where(`${SNAPSHOTS_TABLE}.id`, 'in', chunk)
+      .execute();
+    for (const row of rows) versions.set(String(row.id), String(row.version));
+  }
+  return versions;
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { mergeRanges, type TimeRange } from '../core/intervals/range-set.js';
+import { mergeRanges, subtractRanges, type TimeRange } from '../core/intervals/range-set.js';
 import type { StateDatabase, StateStore } from './state-store.js';
 import { internalsOf } from './store-internals.js';
 
@@ -112,4 +112,22 @@ async function replaceChanged(
       inserted.map(([start, end]) => ({ version_id: versionId, start_ms: start, end_ms: end })),
     )
     .execute();
+}
+
+/**
+ * Removes ranges from what a version has processed, so they count as missing again (a
+ * restatement), in one write transaction like `addProcessedRanges`.
+ */
+export async function removeProcessedRanges(
+  store: StateStore,
+  versionId: string,
+  removed: readonly TimeRange[],
+): Promise<void> {
+  if (removed.length === 0) return;
+  await internalsOf(store).writeTransaction(async (db) => {
+    await lockVersion(db, store, versionId);
+    const stored = await storedRanges(db, versionId);
+    const remaining = subtractRanges(stored, removed);
+    await replaceChanged(db, versionId, stored, remaining);
+  });
 }

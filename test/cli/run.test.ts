@@ -28,7 +28,7 @@ SELECT day, COUNT(*) AS orders FROM {s}.orders GROUP BY day
 
 const BROKEN = `MODEL (name {s}.broken, kind FULL, start '2024-01-01', end '2024-01-10');
 
-SELECT CAST('x' AS INTEGER) AS n FROM {s}.customers
+SELECT CAST(name AS INTEGER) AS n FROM {s}.customers
 `;
 
 const FIXED = `MODEL (name {s}.broken, kind FULL, start '2024-01-01', end '2024-01-10');
@@ -61,27 +61,34 @@ type IntervalsJson = {
   missing: { start: string; end: string }[];
 };
 
+type PlanJson = {
+  hasChanges: boolean;
+  isApplied: boolean;
+  changes: { modelName: string; kind: string; category?: string }[];
+  backfills: { modelName: string; needsCreate: boolean; intervals: number }[];
+};
+
 describe.each(enginesUnderTest())('sluice run on $name', (engine) => {
   let project: RunProject;
 
+  const cli = (...args: string[]) => runCli('--project', project.root, ...args);
   const run = async () => {
-    const result = await runCli('--project', project.root, 'run', '--format', 'json');
+    const result = await cli('run', '--format', 'json');
     return { ...result, json: JSON.parse(result.stdout) as RunJson };
+  };
+  const plan = async (...args: string[]) => {
+    const result = await cli('plan', '--auto-apply', '--format', 'json', ...args);
+    return { ...result, json: JSON.parse(result.stdout || '{}') as PlanJson };
   };
   const modelOf = (json: RunJson, name: string) => {
     const found = json.models.find((model) => model.model === `${project.schema}.${name}`);
     if (found === undefined) throw new Error(`no result for ${name}`);
     return found;
   };
+  const changeOf = (json: PlanJson, name: string) =>
+    json.changes.find((change) => change.modelName === `${project.schema}.${name}`);
   const intervals = async (name: string) => {
-    const result = await runCli(
-      '--project',
-      project.root,
-      'intervals',
-      `${project.schema}.${name}`,
-      '--format',
-      'json',
-    );
+    const result = await cli('intervals', `${project.schema}.${name}`, '--format', 'json');
     expect(result.stderr).toBe('');
     return JSON.parse(result.stdout) as IntervalsJson;
   };
@@ -93,6 +100,8 @@ describe.each(enginesUnderTest())('sluice run on $name', (engine) => {
       await adapter.close();
     }
   };
+  const write = (file: string, text: string) =>
+    writeFile(join(project.root, file), text.replaceAll('{s}', project.schema));
 
   beforeAll(async () => {
     if (engine.skipReason !== '') return;
@@ -112,18 +121,22 @@ describe.each(enginesUnderTest())('sluice run on $name', (engine) => {
   it.skipIf(engine.skipReason !== '')(
     'evaluates every due interval in batches and skips only what is downstream of a failure',
     async () => {
+      const created = await plan('--skip-backfill');
+      expect(created.code).toBe(0);
+      expect(created.json.isApplied).toBe(true);
+
       const first = await run();
 
       expect(first.code).toBe(1);
       expect(first.stderr).toMatch(/error: 1 of 5 models failed: '.*\.broken'/);
-      expect(modelOf(first.json, 'customers').outcome).toBe('succeeded');
+      expect(modelOf(first.json, 'customers').outcome).toBe('up_to_date');
       expect(modelOf(first.json, 'orders')).toMatchObject({
         outcome: 'succeeded',
-        tasks: 5,
+        tasks: 4,
         rowsWritten: 20,
         evaluated: [{ start: '2024-01-01T00:00:00.000Z', end: '2024-01-11T00:00:00.000Z' }],
       });
-      expect(modelOf(first.json, 'daily_totals')).toMatchObject({ outcome: 'succeeded', tasks: 2 });
+      expect(modelOf(first.json, 'daily_totals')).toMatchObject({ outcome: 'succeeded', tasks: 1 });
       expect(modelOf(first.json, 'broken')).toMatchObject({
         outcome: 'failed',
         error: { code: 'engine_error' },
@@ -140,55 +153,67 @@ describe.each(enginesUnderTest())('sluice run on $name', (engine) => {
       expect(orders.missing).toEqual([]);
       expect(await rowsOf(orders.table)).toBe(20);
       expect(await rowsOf((await intervals('daily_totals')).table)).toBe(10);
+      expect(await rowsOf({ schema: project.schema, name: 'orders' })).toBe(20);
     },
   );
 
   it.skipIf(engine.skipReason !== '')(
-    'leaves done work alone on the next run and builds only what failed or was skipped',
+    'leaves done work alone: a fix goes through a plan, and the next run has nothing to do',
     async () => {
-      await writeFile(
-        join(project.root, 'models/broken.sql'),
-        FIXED.replaceAll('{s}', project.schema),
+      await write('models/broken.sql', FIXED);
+
+      const fixed = await plan();
+      expect(fixed.code).toBe(0);
+      expect(changeOf(fixed.json, 'broken')).toMatchObject({
+        kind: 'directly_modified',
+        category: 'breaking',
+      });
+      expect(fixed.json.backfills.map((entry) => entry.modelName).sort()).toEqual(
+        [`${project.schema}.after_broken`, `${project.schema}.broken`].sort(),
       );
 
       const second = await run();
-
       expect(second.code).toBe(0);
-      expect(second.json.counts).toEqual({ succeeded: 2, up_to_date: 3, failed: 0, skipped: 0 });
-      expect(modelOf(second.json, 'orders').tasks).toBe(0);
-      expect(modelOf(second.json, 'after_broken').outcome).toBe('succeeded');
+      expect(second.json.counts).toEqual({ succeeded: 0, up_to_date: 5, failed: 0, skipped: 0 });
     },
   );
 
   it.skipIf(engine.skipReason !== '')(
-    'keeps the version and table on a metadata-only change and rebuilds a changed query downstream',
+    'keeps the version and table on a metadata-only change; an added column rebuilds only its model',
     async () => {
-      const before = await intervals('orders');
+      const orders = await intervals('orders');
+      const totals = await intervals('daily_totals');
       const withOwner = ORDERS.replace("cron '@daily',", "cron '@daily',\n  owner 'data-team',");
-      await writeFile(
-        join(project.root, 'models/orders.sql'),
-        withOwner.replaceAll('{s}', project.schema),
+      await write('models/orders.sql', withOwner);
+
+      const metadata = await plan();
+      expect(changeOf(metadata.json, 'orders')).toMatchObject({ kind: 'metadata_only' });
+      expect(metadata.json.backfills).toEqual([]);
+      expect((await intervals('orders')).table).toEqual(orders.table);
+
+      await write(
+        'models/orders.sql',
+        withOwner.replace('c.id AS customer_id', 'c.id AS customer_id, 1 AS batch'),
       );
+      const added = await plan();
 
-      const unchanged = await run();
-      expect(unchanged.json.counts.up_to_date).toBe(5);
-      expect((await intervals('orders')).table).toEqual(before.table);
-
-      const changed = withOwner.replace('c.id AS customer_id', 'c.id AS customer_id, 1 AS batch');
-      await writeFile(
-        join(project.root, 'models/orders.sql'),
-        changed.replaceAll('{s}', project.schema),
-      );
-      const rebuilt = await run();
-
-      expect(rebuilt.code).toBe(0);
-      expect(modelOf(rebuilt.json, 'orders')).toMatchObject({ outcome: 'succeeded', tasks: 5 });
-      expect(modelOf(rebuilt.json, 'daily_totals').outcome).toBe('succeeded');
-      expect(modelOf(rebuilt.json, 'customers').outcome).toBe('up_to_date');
+      expect(added.code).toBe(0);
+      expect(changeOf(added.json, 'orders')).toMatchObject({
+        kind: 'directly_modified',
+        category: 'non_breaking',
+      });
+      expect(changeOf(added.json, 'daily_totals')).toMatchObject({
+        kind: 'indirectly_modified',
+        category: 'non_breaking',
+      });
+      expect(added.json.backfills.map((entry) => entry.modelName)).toEqual([
+        `${project.schema}.orders`,
+      ]);
       const after = await intervals('orders');
-      expect(after.version).not.toBe(before.version);
+      expect(after.version).not.toBe(orders.version);
       expect(await rowsOf(after.table)).toBe(20);
-      expect(await rowsOf(before.table)).toBe(20);
+      expect(await rowsOf(orders.table)).toBe(20);
+      expect((await intervals('daily_totals')).table).toEqual(totals.table);
     },
   );
 });
@@ -205,6 +230,15 @@ describe('sluice run output', () => {
   });
 
   it('prints a plain line per task and a summary when not on a terminal', async () => {
+    const planned = await runCli(
+      '--project',
+      project.root,
+      'plan',
+      '--auto-apply',
+      '--skip-backfill',
+    );
+    expect(planned.code).toBe(0);
+
     const result = await runCli('--project', project.root, 'run');
 
     expect(result.code).toBe(0);
@@ -215,7 +249,7 @@ describe('sluice run output', () => {
       /^ok .*\.orders \[2024-01-10, 2024-01-11\) \(\d+\.\d s, 1 row\)$/m,
     );
     expect(result.stdout).toMatch(
-      /^Run of prod finished in \d+\.\d s: 2 evaluated, 0 up to date, 0 failed, 0 skipped$/m,
+      /^Run of prod finished in \d+\.\d s: 1 evaluated, 1 up to date, 0 failed, 0 skipped$/m,
     );
   });
 
@@ -224,7 +258,9 @@ describe('sluice run output', () => {
     const concurrency = await runCli('--project', project.root, 'run', '--concurrency', '0');
 
     expect(environment.code).toBe(1);
-    expect(environment.stderr).toMatch(/Environment 'dev' does not exist/);
+    expect(environment.stderr).toMatch(
+      /Environment 'dev' does not exist; create it with 'sluice plan dev'/,
+    );
     expect(concurrency.code).toBe(1);
     expect(concurrency.stderr).toMatch(/--concurrency '0' is not a whole number from 1 to 256/);
   });

@@ -168,8 +168,10 @@ for (const backend of stateBackendsUnderTest()) {
         reason: 'pre-migration',
         tables: {
           sluice_audit_log: 5,
+          sluice_environments: 0,
           sluice_intervals: 0,
           sluice_leases: 0,
+          sluice_plans: 0,
           sluice_schema_migrations: STATE_MIGRATIONS.length + 1,
           sluice_snapshots: 0,
           sluice_store_info: 2,

@@ -75,8 +75,10 @@ function snapshotOf(model: Model, dataText = 'data'): Snapshot {
     id: snapshotIdOf(model.name, fingerprint),
     name: model.name,
     fingerprint,
+    version: fingerprint.version,
     table: { schema: 'sluice__shop', name: `orders__${fingerprint.version}` },
     model,
+    variables: {},
   };
 }
 

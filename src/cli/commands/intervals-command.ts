@@ -1,3 +1,4 @@
+import { checkEnvironmentName, PROD } from '../../core/environments.js';
 import { SluiceError } from '../../core/errors.js';
 import { unitsBetween } from '../../core/intervals/interval-unit.js';
 import { expectedRange } from '../../core/intervals/model-intervals.js';
@@ -6,7 +7,9 @@ import { type Snapshot, upkeepOf, versionIdOf } from '../../core/snapshot.js';
 import { findModel } from '../../project/model-renderer.js';
 import { loadProject } from '../../project/project-loader.js';
 import { dueWorkOf } from '../../scheduler/runs/due-work.js';
-import { readVersions } from '../../state/snapshot-store.js';
+import { readEnvironment } from '../../state/environment-store.js';
+import { readSnapshots, readVersions } from '../../state/snapshot-store.js';
+import type { StateStore } from '../../state/state-store.js';
 import { readProcessedRanges } from '../../state/version-intervals.js';
 import type { CommandContext } from '../output.js';
 import { projectVersions } from '../project-run-setup.js';
@@ -14,11 +17,15 @@ import type { StateCliOptions } from '../state-context.js';
 import { formatRange, rangeJson } from '../time-ranges.js';
 import { withStore } from '../with-state.js';
 
-export type IntervalsCommandOptions = StateCliOptions & { readonly format?: string };
+export type IntervalsCommandOptions = StateCliOptions & {
+  readonly format?: string;
+  readonly env?: string;
+};
 
 /**
- * `sluice intervals MODEL`: the processed and missing ranges of the model's current version, as
- * the state store records them and as `sluice run` would compute them now.
+ * `sluice intervals MODEL [--env ENV]`: the processed and missing ranges of the model's version
+ * in the environment (default prod), or of the project's current version when the environment
+ * does not hold the model, as the state store records them and as a run would compute them now.
  */
 export async function intervalsCommand(
   context: CommandContext,
@@ -32,8 +39,7 @@ export async function intervalsCommand(
   const project = await loadProject(context.projectDir, { logger: context.logger });
   const model = findModel(project, modelName);
   const { snapshots } = await projectVersions(project);
-  const snapshot = snapshots.get(model.name);
-  if (snapshot === undefined || upkeepOf(model.kind) !== 'intervals') {
+  if (upkeepOf(model.kind) !== 'intervals') {
     throw new SluiceError(
       'usage',
       `Model '${model.name}' is a ${model.kind.name} model, which has no intervals; ` +
@@ -42,13 +48,18 @@ export async function intervalsCommand(
   }
 
   const nowMs = Date.now();
+  const environment = checkEnvironmentName(options.env ?? PROD);
   const report = await withStore(context, options, true, async (store) => {
+    const inEnvironment = await findEnvironmentSnapshot(store, environment, model.name);
+    const snapshot = inEnvironment ?? snapshots.get(model.name);
+    if (snapshot === undefined) throw new SluiceError('internal', `No snapshot of '${model.name}'`);
     const versionId = versionIdOf(snapshot);
     const processed = (await readProcessedRanges(store, [versionId])).get(versionId) ?? [];
     const version = (await readVersions(store, [versionId])).get(versionId);
     const progress = { isTableCreated: version?.tableCreatedAt !== undefined, processed };
-    return { processed, ...dueWorkOf(snapshot, progress, nowMs) };
+    return { snapshot, processed, ...dueWorkOf(snapshot, progress, nowMs) };
   });
+  const snapshot = report.snapshot;
   const settings = report.settings;
   if (settings === undefined) throw new SluiceError('internal', 'Interval settings are missing');
   const expected = expectedRange(settings, nowMs);
@@ -60,7 +71,7 @@ export async function intervalsCommand(
       `${JSON.stringify(
         {
           model: model.name,
-          version: snapshot.fingerprint.version,
+          version: snapshot.version,
           table: snapshot.table,
           intervalUnit: settings.unit,
           expected: expected === undefined ? null : rangeJson(expected),
@@ -91,7 +102,7 @@ function printText(
   const out = context.output.stdout;
   const table =
     snapshot.table === undefined ? '' : ` (${snapshot.table.schema}.${snapshot.table.name})`;
-  out.write(`Model ${snapshot.name}, version ${snapshot.fingerprint.version}${table}\n`);
+  out.write(`Model ${snapshot.name}, version ${snapshot.version}${table}\n`);
   const expected = report.expected === undefined ? 'none yet' : formatRange(report.expected);
   out.write(`Interval unit ${report.unit}; expected ${expected}\n`);
   const section = (title: string, ranges: readonly TimeRange[]) => {
@@ -103,4 +114,16 @@ function printText(
   };
   section('Processed', report.processed);
   section('Missing', report.missing);
+}
+
+/** The environment's snapshot of the model, or undefined when it has none. */
+async function findEnvironmentSnapshot(
+  store: StateStore,
+  environment: string,
+  modelName: string,
+): Promise<Snapshot | undefined> {
+  const record = await readEnvironment(store, environment);
+  const id = record?.snapshotIds[modelName];
+  if (id === undefined) return undefined;
+  return (await readSnapshots(store, [id])).get(id);
 }

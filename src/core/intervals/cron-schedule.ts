@@ -131,12 +131,27 @@ function smallestTickGapMs(expression: string): number {
   return gapMs;
 }
 
+/**
+ * The last latest-tick answer of each shared cron: a plan or run asks every model for the latest
+ * tick at the same instant, and thousands of models share a few crons.
+ */
+const lastLatestTick = new WeakMap<
+  Cron,
+  { readonly nowMs: number; readonly tickMs: number | undefined }
+>();
+
 function scheduleOf(expression: string, timeZone: string, cron: Cron): CronSchedule {
   return {
     expression,
     timeZone,
-    // croner finds runs strictly before its reference, so one millisecond later includes `nowMs`.
-    latestTickAtOrBefore: (nowMs) => cron.previousRuns(1, new Date(nowMs + 1))[0]?.getTime(),
+    latestTickAtOrBefore: (nowMs) => {
+      const last = lastLatestTick.get(cron);
+      if (last?.nowMs === nowMs) return last.tickMs;
+      // croner finds runs strictly before its reference, so one millisecond later includes `nowMs`.
+      const tickMs = cron.previousRuns(1, new Date(nowMs + 1))[0]?.getTime();
+      lastLatestTick.set(cron, { nowMs, tickMs });
+      return tickMs;
+    },
     nextTickAfter: (ms) => cron.nextRun(new Date(ms))?.getTime(),
   };
 }

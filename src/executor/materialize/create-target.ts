@@ -1,19 +1,31 @@
 import type { ColumnDefinition, ModelKind } from '../../core/model.js';
 import { upkeepOf } from '../../core/snapshot.js';
 import type { EngineAdapter } from '../../engines/engine-adapter.js';
+import { addForwardOnlyColumns } from './forward-only-columns.js';
 import { type MaterializeRequest, type MaterializeResult, materialize } from './materialize.js';
 import { createTableIfMissing } from './target-table.js';
 import { parenthesisedQuery, run, type WriteContext } from './write-context.js';
+
+/** How a version's table is to be created. */
+export type CreateTargetOptions = {
+  /**
+   * The version reuses its model's existing table, adding the columns its query gained. Kinds
+   * without intervals (views, seeds) are built in full either way.
+   */
+  readonly isForwardOnly: boolean;
+};
 
 /**
  * Creates a version's physical object before any interval is evaluated, so that downstream
  * models can read it even when it has nothing due yet. Tables are created empty with the shape of
  * the query (or the declared columns); views and seeds have no intervals, so creating them is
- * building them; external and embedded models have nothing to create. An existing table is kept.
+ * building them; external and embedded models have nothing to create. An existing table is kept;
+ * for a forward-only version it gains the columns its query added (see forward-only-columns.ts).
  */
 export async function createTarget(
   adapter: EngineAdapter,
   request: MaterializeRequest,
+  options: CreateTargetOptions,
 ): Promise<MaterializeResult> {
   const kind = request.model.kind;
   if (upkeepOf(kind) !== 'intervals') return materialize(adapter, request);
@@ -33,6 +45,7 @@ export async function createTarget(
       };
       for (const statement of rendered.preStatements) await run(context, statement);
       await createTableIfMissing(context, parenthesisedQuery(context), extraColumnsOf(kind));
+      if (options.isForwardOnly) await addForwardOnlyColumns(context, extraColumnsOf(kind));
     },
     { signal },
   );

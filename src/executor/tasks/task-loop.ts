@@ -36,8 +36,10 @@ export async function runTaskLoop(source: TaskSource, options: TaskLoopOptions):
 }
 
 async function execute(source: TaskSource, task: Task, options: TaskLoopOptions): Promise<void> {
-  const logger = options.logger.child({ taskId: task.id, model: task.modelName });
-  logger.debug({ kind: task.kind, interval: task.interval }, 'task started');
+  const subject =
+    task.kind === 'promote' ? { environment: task.environment } : { model: task.modelName };
+  const logger = options.logger.child({ taskId: task.id, ...subject });
+  logger.debug({ kind: task.kind }, 'task started');
   const outcome = await options.runTask(task, options.signal);
   logger.debug({ status: outcome.status, durationMs: outcome.durationMs }, 'task finished');
   await source.complete(task.id, outcome).catch((error: unknown) => {

@@ -4,11 +4,12 @@ import type { TableResolver } from '../../core/table-resolver.js';
 import type { EngineAdapter } from '../../engines/engine-adapter.js';
 import type { RenderScope } from '../../project/model-renderer.js';
 import { renderModel } from '../../project/model-renderer.js';
-import type { Task, TaskOutcome } from '../../protocol/task.js';
+import type { ModelTask, Task, TaskOutcome } from '../../protocol/task.js';
 import type { MacroValue } from '../../sql/macro-context.js';
 import type { SqlParser } from '../../sql/sql-parser.js';
 import { createTarget } from '../materialize/create-target.js';
 import { type MaterializeRequest, materialize } from '../materialize/materialize.js';
+import { promoteEnvironment } from '../promote/promote-environment.js';
 
 /** What running a task needs on the Executor's side. */
 export type TaskRunnerDeps = {
@@ -17,9 +18,9 @@ export type TaskRunnerDeps = {
 };
 
 /**
- * Runs one task on the engine: renders the model from the definitions the task carries, with its
- * references pointed at the physical tables the task names, then creates the version's table or
- * evaluates its interval. Every failure comes back as an outcome, never as a throw, so the caller
+ * Runs one task on the engine. A model task renders the model from the definitions it carries,
+ * with its references pointed at the physical tables it names, then creates the version's table
+ * or evaluates its interval; a promote task points an environment's views at its tables. Every failure comes back as an outcome, never as a throw, so the caller
  * can report it; the engine's work for a failed task is rolled back by the materialisation.
  */
 export async function runTask(
@@ -30,10 +31,14 @@ export async function runTask(
   const startedMs = performance.now();
   const elapsedMs = () => Math.round(performance.now() - startedMs);
   try {
+    if (task.kind === 'promote') {
+      await promoteEnvironment(deps.adapter, task, signal);
+      return { status: 'succeeded', rowsWritten: 0, durationMs: elapsedMs() };
+    }
     const request = await requestOf(task, deps.parser, signal);
     const result =
       task.kind === 'create'
-        ? await createTarget(deps.adapter, request)
+        ? await createTarget(deps.adapter, request, { isForwardOnly: task.isForwardOnly === true })
         : await materialize(deps.adapter, request);
     return { status: 'succeeded', rowsWritten: result.rowsWritten, durationMs: elapsedMs() };
   } catch (error) {
@@ -42,7 +47,7 @@ export async function runTask(
 }
 
 async function requestOf(
-  task: Task,
+  task: ModelTask,
   parser: SqlParser,
   signal: AbortSignal | undefined,
 ): Promise<MaterializeRequest> {
@@ -75,7 +80,7 @@ async function requestOf(
   return { model, target, rendered, interval, executionTime, ...(signal ? { signal } : {}) };
 }
 
-function scopeOf(task: Task): RenderScope {
+function scopeOf(task: ModelTask): RenderScope {
   const models = new Map<string, Model>(task.context.models.map((model) => [model.name, model]));
   return {
     models,
@@ -87,7 +92,7 @@ function scopeOf(task: Task): RenderScope {
   };
 }
 
-function resolverOf(task: Task): TableResolver {
+function resolverOf(task: ModelTask): TableResolver {
   return { resolve: (name) => task.context.tables[name] };
 }
 

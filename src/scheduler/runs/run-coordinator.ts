@@ -1,13 +1,18 @@
 import { SluiceError } from '../../core/errors.js';
 import type { IntervalSettings } from '../../core/intervals/model-intervals.js';
 import { completePart } from '../../core/intervals/model-intervals.js';
-import { mergeRanges, subtractRanges, type TimeRange } from '../../core/intervals/range-set.js';
+import {
+  intersectRanges,
+  mergeRanges,
+  subtractRanges,
+  type TimeRange,
+} from '../../core/intervals/range-set.js';
 import type { Logger } from '../../core/logger.js';
 import { versionIdOf } from '../../core/snapshot.js';
 import type {
+  ModelTask,
   Task,
   TaskError,
-  TaskKind,
   TaskOutcome,
   TaskPool,
   TaskSource,
@@ -68,6 +73,15 @@ export type RunOptions = {
   readonly logger: Logger;
   readonly signal: AbortSignal;
   readonly onEvent?: (event: RunEvent) => void;
+  /** Evaluates only intervals inside this range (a limited backfill of a development plan). */
+  readonly limitRange?: TimeRange;
+  /** Creates tables but evaluates nothing (a plan applied with --skip-backfill). */
+  readonly shouldSkipBackfill?: boolean;
+  /**
+   * Snapshots of forward-only changes: their existing tables get the columns the query gained,
+   * through a create task that runs even though the version's table exists.
+   */
+  readonly forwardOnlyIds?: ReadonlySet<string>;
 };
 
 type NodeState = {
@@ -181,7 +195,15 @@ export class RunCoordinator implements TaskSource {
       isTableCreated: versions.get(versionId)?.tableCreatedAt !== undefined,
       processed: processed.get(versionId) ?? [],
     };
-    return dueWorkOf(state.node.snapshot, progress, this.options.nowMs);
+    const due = dueWorkOf(state.node.snapshot, progress, this.options.nowMs);
+    const { limitRange, shouldSkipBackfill, forwardOnlyIds } = this.options;
+    const missing = shouldSkipBackfill
+      ? []
+      : limitRange === undefined
+        ? due.missing
+        : intersectRanges(due.missing, [limitRange]);
+    const isForwardOnly = forwardOnlyIds?.has(state.node.snapshot.id) === true;
+    return { ...due, missing, needsCreate: due.needsCreate || isForwardOnly };
   }
 
   async #recordSuccess(pending: PendingTask): Promise<void> {
@@ -221,9 +243,9 @@ export class RunCoordinator implements TaskSource {
     this.#push(state, 'evaluate', batch);
   }
 
-  #push(state: NodeState, kind: TaskKind, range?: TimeRange): void {
+  #push(state: NodeState, kind: ModelTask['kind'], range?: TimeRange): void {
     const { snapshot, context } = state.node;
-    const task: Task = {
+    const task: ModelTask = {
       id: `${this.options.runId}-${++this.#taskCount}`,
       runId: this.options.runId,
       kind,
@@ -234,6 +256,9 @@ export class RunCoordinator implements TaskSource {
       interval: range === undefined ? undefined : { startMs: range[0], endMs: range[1] },
       executionTimeMs: this.options.nowMs,
       context,
+      ...(kind === 'create' && this.options.forwardOnlyIds?.has(snapshot.id)
+        ? { isForwardOnly: true }
+        : {}),
     };
     state.tasks += 1;
     this.#pending.set(task.id, { task, state, ...(range === undefined ? {} : { range }) });

@@ -3,11 +3,10 @@ import type { Snapshot } from '../../core/snapshot.js';
 import type { TableName } from '../../core/table-resolver.js';
 import type { ModelTaskContext } from '../../protocol/task.js';
 
-/** What every task of a project carries besides its models: the project's name, gateway, variables. */
+/** What every task of a project carries besides its models: the project's name and gateway. */
 export type ProjectScope = {
   readonly projectName: string;
   readonly gateway: string;
-  readonly variables: Readonly<Record<string, unknown>>;
 };
 
 /** One model of a run: its snapshot, what its tasks carry, and its neighbours in the run. */
@@ -59,9 +58,9 @@ function parentsOf(snapshots: ReadonlyMap<string, Snapshot>, name: string): stri
 }
 
 /**
- * The models and tables a task of `snapshot` needs to render: its own model, its direct
- * dependencies, and every embedded model reachable through embedded dependencies together with
- * what those read, since embedded queries are inlined.
+ * The models, tables and variables a task of `snapshot` needs to render: its own model, its
+ * direct dependencies, and every embedded model reachable through embedded dependencies together
+ * with what those read, since embedded queries are inlined.
  */
 function contextOf(
   snapshot: Snapshot,
@@ -70,7 +69,9 @@ function contextOf(
 ): ModelTaskContext {
   const models = new Map<string, Model>([[snapshot.name, snapshot.model]]);
   const tables: Record<string, TableName> = {};
+  const variables: Record<string, unknown> = {};
   const visit = (current: Snapshot) => {
+    Object.assign(variables, current.variables);
     if (current.table !== undefined) tables[current.name] = current.table;
     for (const name of current.model.dependencies) {
       const dependency = snapshots.get(name);
@@ -81,5 +82,5 @@ function contextOf(
     }
   };
   visit(snapshot);
-  return { ...scope, models: [...models.values()], tables };
+  return { ...scope, variables, models: [...models.values()], tables };
 }

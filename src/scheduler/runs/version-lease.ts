@@ -58,21 +58,38 @@ export async function acquireLease(
   let hasReportedWait = false;
   for (;;) {
     options.signal.throwIfAborted();
-    const request = { key, owner: settings.owner, ttlMs: settings.ttlMs, nowMs: Date.now() };
-    if (await tryAcquireLease(store, request)) break;
-
-    const holder = await readLease(store, key);
-    if (holder !== undefined && isDeadLocalOwner(holder.owner)) {
-      if (await tryAcquireLease(store, { ...request, nowMs: Date.now() }, holder.owner)) break;
-    }
-    if (holder !== undefined && !hasReportedWait) {
+    const attempt = await tryTakeLease(store, key, settings, options.logger);
+    if (attempt.lease !== undefined) return attempt.lease;
+    if (attempt.holder !== undefined && !hasReportedWait) {
       hasReportedWait = true;
-      options.onWait?.(holder);
+      options.onWait?.(attempt.holder);
     }
     // An aborted sleep rejects with a generic AbortError; the loop's check throws the reason.
     await sleep(settings.pollMs, undefined, { signal: options.signal }).catch(() => undefined);
   }
-  return keepRenewed(store, key, settings, options.logger);
+}
+
+/**
+ * Takes the lease once, without waiting: free, expired, ours, or held by a process of this host
+ * that is gone. Returns the held lease, or who holds it.
+ */
+export async function tryTakeLease(
+  store: StateStore,
+  key: string,
+  settings: LeaseSettings,
+  logger: Logger,
+): Promise<{ lease?: HeldLease; holder?: LeaseHolder }> {
+  const request = { key, owner: settings.owner, ttlMs: settings.ttlMs, nowMs: Date.now() };
+  if (await tryAcquireLease(store, request))
+    return { lease: keepRenewed(store, key, settings, logger) };
+
+  const holder = await readLease(store, key);
+  if (holder !== undefined && isDeadLocalOwner(holder.owner)) {
+    if (await tryAcquireLease(store, { ...request, nowMs: Date.now() }, holder.owner)) {
+      return { lease: keepRenewed(store, key, settings, logger) };
+    }
+  }
+  return holder === undefined ? {} : { holder };
 }
 
 function keepRenewed(
