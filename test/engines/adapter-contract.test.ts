@@ -209,6 +209,16 @@ for (const engine of enginesUnderTest()) {
       expect(await adapter.listTables(name)).toEqual([]);
     });
 
+    it('creates a new schema from several connections at once', async () => {
+      const names = Array.from({ length: 20 }, (_, index) => test.schema(`together_${index}`));
+
+      for (const name of names) {
+        await Promise.all(Array.from({ length: 4 }, () => adapter.createSchema(name)));
+      }
+
+      for (const name of names) expect(await adapter.listTables(name)).toEqual([]);
+    });
+
     it('describes, finds and lists tables and views', async () => {
       const { table, quoted } = newTable('described');
       await adapter.execute(

@@ -63,15 +63,35 @@ function assembleAdapter(gateway: string, pool: ConnectionPool, close: () => voi
     bulkLoad: (table, columns, rows, options) =>
       transaction((inner) => inner.bulkLoad(table, columns, rows), options),
     transaction,
-    createSchema: async (schema) => {
-      await session.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier('duckdb', schema)}`);
-    },
+    createSchema: (schema) => createSchema(session, schema),
     tableExists: (table) => tableExists(read, table),
     describeTable: (table) => describeTable(read, table),
     listTables: (schema) => listTables(read, schema),
     ping: () => ping(gateway, session),
     close: async () => close(),
   };
+}
+
+/** How often creating a schema is tried when another transaction creates it at the same time. */
+const SCHEMA_ATTEMPTS = 5;
+
+/**
+ * Creates a schema unless it exists. Two connections creating the same new schema at once
+ * conflict in DuckDB ("Catalog write-write conflict"), even with IF NOT EXISTS; the loser tries
+ * again, and then finds the schema the winner committed.
+ */
+async function createSchema(session: EngineSession, schema: string): Promise<void> {
+  const sql = `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier('duckdb', schema)}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await session.execute(sql);
+      return;
+    } catch (error) {
+      const isConflict = error instanceof SluiceError && error.retryable;
+      if (!isConflict || attempt >= SCHEMA_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+    }
+  }
 }
 
 async function ping(gateway: string, session: EngineSession): Promise<void> {

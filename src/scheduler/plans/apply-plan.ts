@@ -10,6 +10,7 @@ import {
   readEnvironment,
   recordPromotion,
 } from '../../state/environment-store.js';
+import { hitFailpoint } from '../../state/failpoint.js';
 import { setPlanStatus } from '../../state/plan-store.js';
 import { newRowId } from '../../state/row-id.js';
 import type { StateStore } from '../../state/state-store.js';
@@ -114,6 +115,9 @@ async function build(
         'are as they were; fix the cause and apply the plan again',
     );
   }
+  // Killed here, the views point at the new, complete tables while the state still names the old
+  // snapshots; the next plan shows the same changes, builds nothing, and promotes again.
+  hitFailpoint('apply-after-promote');
   const revision = await recordPromotion(context.store, {
     name: plan.environment,
     baseRevision: plan.baseRevision,
