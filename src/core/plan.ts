@@ -81,7 +81,12 @@ export type Plan = {
   readonly restatements: readonly Restatement[];
 };
 
-/** Whether applying the plan would change anything: creating an environment counts. */
+/** Whether applying the plan would do anything: creating an environment and backfills count. */
 export function hasWork(plan: Plan): boolean {
-  return plan.baseRevision === 0 || plan.changes.length > 0 || plan.restatements.length > 0;
+  return (
+    plan.baseRevision === 0 ||
+    plan.changes.length > 0 ||
+    plan.restatements.length > 0 ||
+    plan.backfills.length > 0
+  );
 }

@@ -106,3 +106,11 @@ export function monthStartMs(year: number, month: number): number {
 function modulo(value: number, divisor: number): number {
   return ((value % divisor) + divisor) % divisor;
 }
+
+/** A range widened to whole units: its start floored, its end rounded up. */
+export function wholeUnits(
+  range: readonly [startMs: number, endMs: number],
+  unit: IntervalUnit,
+): [number, number] {
+  return [floorToUnit(range[0], unit), ceilToUnit(range[1], unit)];
+}

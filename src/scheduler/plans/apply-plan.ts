@@ -1,4 +1,4 @@
-import { viewOf } from '../../core/environments.js';
+import { PROD, viewOf } from '../../core/environments.js';
 import { SluiceError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Plan } from '../../core/plan.js';
@@ -97,7 +97,10 @@ async function build(
   const graph = buildRunGraph(snapshots, context.order, context.scope);
   const models = await context.executor.runGraph(graph, {
     pool: 'apply',
-    ...(plan.options.range === undefined ? {} : { limitRange: plan.options.range }),
+    // Prod is always built whole: there --start/--end only bound a restatement.
+    ...(plan.options.range === undefined || plan.environment === PROD
+      ? {}
+      : { limitRange: plan.options.range }),
     shouldSkipBackfill: plan.options.shouldSkipBackfill,
     forwardOnlyIds,
   });

@@ -1,11 +1,16 @@
 import { PROD } from '../../core/environments.js';
 import { SluiceError } from '../../core/errors.js';
-import { unitsBetween } from '../../core/intervals/interval-unit.js';
+import { unitsBetween, wholeUnits } from '../../core/intervals/interval-unit.js';
 import { expectedRange, intervalSettingsOf } from '../../core/intervals/model-intervals.js';
 import { intersectRanges, subtractRanges, type TimeRange } from '../../core/intervals/range-set.js';
+import type { IntervalUnit } from '../../core/model.js';
 import type { Backfill, Plan, PlanOptions, Restatement } from '../../core/plan.js';
 import { type Snapshot, upkeepOf, versionIdOf } from '../../core/snapshot.js';
-import { type EnvironmentRecord, readEnvironment } from '../../state/environment-store.js';
+import {
+  type EnvironmentRecord,
+  listEnvironments,
+  readEnvironment,
+} from '../../state/environment-store.js';
 import { newRowId } from '../../state/row-id.js';
 import {
   findSnapshots,
@@ -48,6 +53,7 @@ export async function makePlan(store: StateStore, request: PlanRequest): Promise
   checkOptions(request);
   const environment = await readEnvironment(store, request.environment);
   const comparison = compareWithEnvironment({
+    environment: request.environment,
     ...(await readBase(store, request, environment)),
     project: request.project,
     order: request.order,
@@ -55,6 +61,7 @@ export async function makePlan(store: StateStore, request: PlanRequest): Promise
     options: request.options,
   });
   const restatements = restatementsOf(comparison.snapshots, request);
+  await refuseSharedRestatements(store, request.environment, restatements);
   const backfills = await backfillsOf(store, comparison.snapshots, restatements, request);
 
   const plan: Plan = {
@@ -103,11 +110,21 @@ async function readBase(
 }
 
 function checkOptions(request: PlanRequest): void {
-  if (request.options.range !== undefined && request.environment === PROD) {
+  const isProd = request.environment === PROD;
+  const { range, restateModels, isForwardOnly } = request.options;
+  if (range !== undefined && isProd && restateModels.length === 0) {
     throw new SluiceError(
       'usage',
       '--start and --end limit the backfill of development environments only: prod must be ' +
-        'complete. Plan prod without them, or plan a development environment',
+        'complete. Plan prod without them (or with --restate-model, to restate that range only)',
+    );
+  }
+  if (isForwardOnly && !isProd) {
+    throw new SluiceError(
+      'usage',
+      '--forward-only changes keep and alter the existing tables, which outside prod may be ' +
+        `prod's; plan '${request.environment}' without it (changes get tables of their own), ` +
+        'and plan prod with --forward-only',
     );
   }
   for (const name of [...request.options.restateModels, ...request.options.selectModels]) {
@@ -138,7 +155,7 @@ function restatementsOf(
     const settings = intervalSettingsOf(snapshot.model, request.now.getTime());
     const expected = expectedRange(settings, request.now.getTime());
     const whole = expected === undefined ? [] : [expected];
-    const range = request.options.range;
+    const range = request.options.range && wholeUnits(request.options.range, settings.unit);
     const ranges = range === undefined ? whole : intersectRanges(whole, [range]);
     if (ranges.length > 0) {
       restatements.push({ modelName: name, versionId: versionIdOf(snapshot), ranges });
@@ -168,7 +185,7 @@ async function backfillsOf(
     const done = subtractRanges(processed.get(versionId) ?? [], restated.get(versionId) ?? []);
     const isTableCreated = versions.get(versionId)?.tableCreatedAt !== undefined;
     const due = dueWorkOf(snapshot, { isTableCreated, processed: done }, nowMs);
-    const ranges = limited(due.missing, request.options);
+    const ranges = limited(due.missing, due.settings?.unit, request);
     if (!due.needsCreate && ranges.length === 0) continue;
     const unit = due.settings?.unit;
     backfills.push({
@@ -186,9 +203,47 @@ async function backfillsOf(
   return backfills;
 }
 
-function limited(missing: readonly TimeRange[], options: PlanOptions): TimeRange[] {
-  if (options.shouldSkipBackfill) return [];
-  return options.range === undefined ? [...missing] : intersectRanges(missing, [options.range]);
+/**
+ * What a plan builds of the missing ranges: nothing with --skip-backfill; outside prod, only what
+ * lies in --start/--end, widened to whole intervals of the model's unit.
+ */
+function limited(
+  missing: readonly TimeRange[],
+  unit: IntervalUnit | undefined,
+  request: PlanRequest,
+): TimeRange[] {
+  const { range, shouldSkipBackfill } = request.options;
+  if (shouldSkipBackfill) return [];
+  if (range === undefined || unit === undefined || request.environment === PROD)
+    return [...missing];
+  return intersectRanges(missing, [wholeUnits(range, unit)]);
+}
+
+/**
+ * Refuses to restate, outside prod, a version another environment uses: its rows would change
+ * under that environment's views. A change to the model gives it a version of its own first.
+ */
+async function refuseSharedRestatements(
+  store: StateStore,
+  environment: string,
+  restatements: readonly Restatement[],
+): Promise<void> {
+  if (environment === PROD || restatements.length === 0) return;
+  const others = (await listEnvironments(store)).filter((other) => other.name !== environment);
+  for (const other of others) {
+    const versions = await readSnapshotVersions(store, Object.values(other.snapshotIds));
+    const used = new Set(
+      Object.entries(other.snapshotIds).map(([name, id]) => `${name}/${versions.get(id) ?? ''}`),
+    );
+    const shared = restatements.find((entry) => used.has(entry.versionId));
+    if (shared === undefined) continue;
+    throw new SluiceError(
+      'usage',
+      `Restating '${shared.modelName}' in '${environment}' would change the rows '${other.name}' ` +
+        `shows: both use the same version of it. Restate it in '${other.name}', or change the ` +
+        `model in '${environment}' first so that it gets a table of its own`,
+    );
+  }
 }
 
 function byName(snapshots: ReadonlyMap<string, Snapshot>): Map<string, Snapshot> {

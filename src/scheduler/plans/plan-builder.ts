@@ -1,3 +1,5 @@
+import { PROD } from '../../core/environments.js';
+import { SluiceError } from '../../core/errors.js';
 import { physicalTableOf } from '../../core/physical-table.js';
 import type { ChangeCategory, ModelChange, PlanOptions } from '../../core/plan.js';
 import type { Snapshot } from '../../core/snapshot.js';
@@ -13,6 +15,7 @@ import { directCategory, sqlDiff } from './change-categories.js';
 
 /** What comparing needs. */
 export type ComparisonInputs = {
+  readonly environment: string;
   /** The environment's snapshot ids now (for a new environment, prod's), by model name. */
   readonly baseIds: Readonly<Record<string, string>>;
   /** The version each of those snapshots uses, by snapshot id. */
@@ -60,7 +63,7 @@ export function compareWithEnvironment(inputs: ComparisonInputs): Comparison {
       continue;
     }
 
-    const decided = decide(incoming, before, inputs, effects);
+    const decided = decide(incoming, before, inputs, { effects, snapshots });
     snapshots.set(name, decided.snapshot);
     effects.set(name, decided.effect);
     if (decided.change !== undefined) changes.push(decided.change);
@@ -100,11 +103,17 @@ type Decision = {
   readonly change: ModelChange | undefined;
 };
 
+/** What the models decided before this one say: their effects and their snapshots. */
+type Decided = {
+  readonly effects: ReadonlyMap<string, Effect>;
+  readonly snapshots: ReadonlyMap<string, Snapshot>;
+};
+
 function decide(
   incoming: Snapshot,
   before: Snapshot | undefined,
   inputs: ComparisonInputs,
-  effects: ReadonlyMap<string, Effect>,
+  decided: Decided,
 ): Decision {
   const stored = inputs.stored.get(incoming.id);
   if (before === undefined) {
@@ -116,8 +125,14 @@ function decide(
     };
   }
   if (before.id === incoming.id) return { snapshot: before, effect: 'none', change: undefined };
+  checkSelectedParents(incoming, before, inputs, decided);
+  if (!changesItself(incoming, before) && !hasChangedParent(before, inputs, decided)) {
+    // Only a parent left out by --select-model differs: the model stays on what it reads now,
+    // and a later plan that takes the parent rebuilds it.
+    return { snapshot: before, effect: 'none', change: undefined };
+  }
 
-  const decision = categorise(incoming, before, inputs, effects);
+  const decision = categorise(incoming, before, inputs, decided.effects);
   const snapshot = stored ?? withVersion(incoming, decision.version, inputs.identifierLimitBytes);
   const modelChange: ModelChange = {
     ...change(incoming.name, decision.kind, decision.category, before, snapshot),
@@ -133,6 +148,45 @@ type Categorised = {
   readonly reason: string | undefined;
   readonly version: string;
 };
+
+function changesItself(incoming: Snapshot, before: Snapshot): boolean {
+  return (
+    incoming.fingerprint.dataHash !== before.fingerprint.dataHash ||
+    incoming.fingerprint.metadataHash !== before.fingerprint.metadataHash
+  );
+}
+
+/**
+ * A selected model whose own definition changed cannot be planned without a changed parent that
+ * the selection leaves out: its new version would claim to read the parent's new version.
+ */
+function checkSelectedParents(
+  incoming: Snapshot,
+  before: Snapshot,
+  inputs: ComparisonInputs,
+  decided: Decided,
+): void {
+  if (inputs.options.selectModels.length === 0) return;
+  if (incoming.fingerprint.dataHash === before.fingerprint.dataHash) return;
+  const parents = [...incoming.model.dependencies, ...incoming.model.dependsOn];
+  const leftOut = parents.find(
+    (parent) =>
+      inputs.project.get(parent)?.id !== inputs.baseIds[parent] &&
+      decided.snapshots.get(parent)?.id === inputs.baseIds[parent],
+  );
+  if (leftOut === undefined) return;
+  throw new SluiceError(
+    'usage',
+    `Model '${incoming.name}' changed and reads '${leftOut}', which changed too but is not ` +
+      `selected; add --select-model ${leftOut}, or plan without --select-model`,
+  );
+}
+
+/** Whether a parent of the model has another snapshot in the plan than in the environment. */
+function hasChangedParent(before: Snapshot, inputs: ComparisonInputs, decided: Decided): boolean {
+  const parents = [...before.model.dependencies, ...before.model.dependsOn];
+  return parents.some((parent) => decided.snapshots.get(parent)?.id !== inputs.baseIds[parent]);
+}
 
 function categorise(
   incoming: Snapshot,
@@ -164,6 +218,16 @@ function categorise(
   }
 
   if (inputs.options.isForwardOnly || isForwardOnlyKind(incoming)) {
+    if (inputs.environment !== PROD) {
+      // A forward-only change rewrites the table it keeps; outside prod that table may be prod's,
+      // so the change is built in a table of its own instead.
+      return {
+        kind: 'directly_modified',
+        category: 'breaking',
+        reason: 'a forward-only model changed outside prod gets a table of its own',
+        version: natural,
+      };
+    }
     return {
       kind: 'directly_modified',
       category: 'forward_only',
