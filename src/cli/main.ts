@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { applyCommand } from './commands/apply-command.js';
+import { auditCommand } from './commands/audit-command.js';
 import { dagCommand } from './commands/dag-command.js';
 import {
   diffCommand,
@@ -10,6 +11,7 @@ import {
 import { evaluateCommand } from './commands/evaluate-command.js';
 import { initCommand } from './commands/init-command.js';
 import { intervalsCommand } from './commands/intervals-command.js';
+import { janitorCommand } from './commands/janitor-command.js';
 import { planCommand } from './commands/plan-command.js';
 import { renderCommand } from './commands/render-command.js';
 import { rollbackCommand } from './commands/rollback-command.js';
@@ -102,6 +104,16 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     );
 
   program
+    .command('audit')
+    .description("run models' audits by hand over an interval")
+    .argument('[model]', 'model to audit (default: every model of the environment)')
+    .option('-s, --start <date>', 'interval start (default: yesterday, UTC)')
+    .option('-e, --end <date>', 'interval end; a date is inclusive (default: the start day)')
+    .option('--env <environment>', 'environment whose versions to audit (default: prod)')
+    .option('--state <url>', STATE_HELP)
+    .action((model, options) => auditCommand(contextOf(program, output, exit), model, options));
+
+  program
     .command('apply')
     .description('apply a plan made by sluice plan')
     .argument('<plan>', 'the plan id that sluice plan printed')
@@ -158,6 +170,13 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
     .option('--state <url>', STATE_HELP)
     .action((model, options) => intervalsCommand(contextOf(program, output, exit), model, options));
+
+  program
+    .command('janitor')
+    .description("drop expired environments' views and tables no environment has used for a while")
+    .option('--dry-run', 'print what would be dropped and change nothing')
+    .option('--state <url>', STATE_HELP)
+    .action((options) => janitorCommand(contextOf(program, output, exit), options));
 
   addStateCommands(program, () => contextOf(program, output, exit));
 

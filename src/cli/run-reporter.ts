@@ -59,6 +59,9 @@ export class RunReporter {
       case 'model_finished':
         this.#finishedModels += 1;
         break;
+      case 'audit_warning':
+        this.#line(`warning: ${event.message}`);
+        break;
     }
     this.#status();
   }
@@ -83,6 +86,7 @@ export class RunReporter {
       } else if (model.outcome === 'skipped') {
         out.write(`  skipped  ${model.modelName}: ${skipReason(model)}\n`);
       }
+      for (const warning of model.warnings) out.write(`  warning  ${warning}\n`);
     }
   }
 
@@ -111,6 +115,13 @@ export class RunReporter {
 
 function describeTask(task: Task): string {
   if (task.kind === 'promote') return `promote ${task.environment} (${task.views.length} views)`;
+  if (task.kind === 'cleanup') return `cleanup (${task.drops.length} objects)`;
+  if (task.kind === 'audit') {
+    const interval = task.interval;
+    const range =
+      interval === undefined ? '' : ` ${formatRange([interval.startMs, interval.endMs])}`;
+    return `${task.modelName} audit ${task.audit?.name ?? ''}${range}`;
+  }
   const interval = task.interval;
   if (interval === undefined) return `${task.modelName} (${task.kind})`;
   return `${task.modelName} ${formatRange([interval.startMs, interval.endMs])}`;
@@ -159,6 +170,7 @@ function reportJson(report: RunReport) {
       evaluated: model.evaluated.map(rangeJson),
       ...(model.error === undefined ? {} : { error: model.error }),
       ...(model.skippedBecause === undefined ? {} : { skippedBecause: model.skippedBecause }),
+      ...(model.warnings.length === 0 ? {} : { warnings: model.warnings }),
     })),
   };
 }

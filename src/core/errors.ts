@@ -39,6 +39,8 @@ export type ErrorCode =
   | 'run_failed'
   | 'plan_stale'
   | 'plan_locked'
+  | 'audit_failed'
+  | 'audit_invalid'
   | 'usage'
   | 'internal';
 

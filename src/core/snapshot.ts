@@ -1,3 +1,4 @@
+import type { AuditSpec } from './audit.js';
 import type { ModelFingerprint } from './fingerprint.js';
 import type { Model, ModelKind } from './model.js';
 import type { TableName } from './table-resolver.js';
@@ -25,6 +26,11 @@ export type Snapshot = {
   readonly model: Model;
   /** The project variables the model reads, with the values its fingerprint covers. */
   readonly variables: Readonly<Record<string, unknown>>;
+  /**
+   * The audits the model references, SQL audits with their definitions, so that audit tasks can
+   * carry them. Metadata: they are not part of the version.
+   */
+  readonly audits: readonly AuditSpec[];
 };
 
 /** How a kind's physical object is kept up to date. */

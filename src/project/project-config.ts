@@ -36,7 +36,12 @@ export type ProjectConfig = {
   readonly variables: Readonly<Record<string, MacroValue>>;
   /** How long an environment other than prod lives without being used. */
   readonly environmentTtlMs: number;
+  /** How long a table stays once no live environment uses it; then the janitor drops it. */
+  readonly tableTtlMs: number;
 };
+
+/** How long an unused physical table stays, unless sluice.yaml sets `table_ttl`. */
+export const DEFAULT_TABLE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 const duckdbConnection = z.strictObject({
   type: z.literal('duckdb'),
@@ -87,6 +92,7 @@ const projectSchema = z.strictObject({
   model_defaults: modelDefaultsSchema.optional(),
   variables: z.record(z.string(), variableValue).optional(),
   environment_ttl: z.string().min(1).optional(),
+  table_ttl: z.string().min(1).optional(),
 });
 
 type RawProject = z.infer<typeof projectSchema>;
@@ -124,23 +130,24 @@ export function parseProjectConfig(file: string, text: string): ProjectConfig {
     defaultGateway,
     modelDefaults: toModelDefaults(raw, gateways.get(defaultGateway)?.type ?? 'duckdb'),
     variables: lowerCaseKeys(raw.variables ?? {}),
-    environmentTtlMs: environmentTtlOf(raw, file, yaml),
+    environmentTtlMs: durationOf(raw, 'environment_ttl', DEFAULT_ENVIRONMENT_TTL_MS, yaml),
+    tableTtlMs: durationOf(raw, 'table_ttl', DEFAULT_TABLE_TTL_MS, yaml),
   };
 }
 
-function environmentTtlOf(
+function durationOf(
   raw: RawProject,
-  file: string,
+  key: 'environment_ttl' | 'table_ttl',
+  defaultMs: number,
   yaml: ReturnType<typeof parseYamlFile>,
 ): number {
-  if (raw.environment_ttl === undefined) return DEFAULT_ENVIRONMENT_TTL_MS;
+  const text = raw[key];
+  if (text === undefined) return defaultMs;
   try {
-    return parseDuration(raw.environment_ttl, `environment_ttl in ${file}`);
+    return parseDuration(text, `${key} in ${yaml.file}`);
   } catch (error) {
     if (!(error instanceof SluiceError)) throw error;
-    throw new SluiceError(error.code, error.message, {
-      location: yaml.locate(['environment_ttl']),
-    });
+    throw new SluiceError(error.code, error.message, { location: yaml.locate([key]) });
   }
 }
 

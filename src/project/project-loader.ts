@@ -5,6 +5,8 @@ import { DependencyCycleError } from '../core/dependency-cycle-error.js';
 import { SluiceError, SluiceErrors, throwIfAny } from '../core/errors.js';
 import { type Logger, SILENT_LOGGER } from '../core/logger.js';
 import type { Model, ModelDefinition } from '../core/model.js';
+import { checkModelAudits } from './audit-checks.js';
+import { loadAudits } from './audit-files.js';
 import { DependencyFinder, type ModelTables } from './dependency-finder.js';
 import { loadExternalModels } from './external-models.js';
 import { parseModelFile } from './model-file.js';
@@ -21,8 +23,8 @@ export type LoadProjectOptions = {
 };
 
 /**
- * Loads a project folder: sluice.yaml, external_models.yaml and models/, then every model's
- * dependencies and the graph. All problems found in files are reported together.
+ * Loads a project folder: sluice.yaml, external_models.yaml, models/ and audits/, then every
+ * model's dependencies and the graph. All problems found in files are reported together.
  */
 export async function loadProject(
   root: string,
@@ -33,6 +35,8 @@ export async function loadProject(
   const absoluteRoot = resolve(root);
   const config = await loadProjectConfig(absoluteRoot);
   const definitions = await readDefinitions(absoluteRoot, config);
+  const audits = await loadAudits(absoluteRoot, config.modelDefaults.dialect);
+  throwIfAny(definitions.flatMap((definition) => checkModelAudits(definition, audits)));
 
   const cache = await ReferenceCache.open(absoluteRoot, options.useCache ?? true);
   const finder = new DependencyFinder(config, cache);
@@ -55,7 +59,7 @@ export async function loadProject(
     },
     'project loaded',
   );
-  return { root: absoluteRoot, config, models, dag };
+  return { root: absoluteRoot, config, models, dag, audits };
 }
 
 async function readDefinitions(root: string, config: ProjectConfig): Promise<ModelDefinition[]> {

@@ -1,6 +1,7 @@
 import type { ModelFingerprint } from '../core/fingerprint.js';
 import { physicalTableOf } from '../core/physical-table.js';
 import { type Snapshot, snapshotIdOf, upkeepOf } from '../core/snapshot.js';
+import { auditSpecsOf } from './audit-specs.js';
 import { fingerprintProject, variablesReadBy } from './model-fingerprints.js';
 import type { Project } from './project.js';
 
@@ -19,7 +20,8 @@ export async function snapshotsOfProject(
     const fingerprint = fingerprints.get(name);
     if (fingerprint === undefined) continue;
     const variables = variablesReadBy(model, project.config.variables);
-    snapshots.set(name, snapshotOf(model, fingerprint, variables, identifierLimitBytes));
+    const snapshot = snapshotOf(model, fingerprint, variables, identifierLimitBytes);
+    snapshots.set(name, { ...snapshot, audits: auditSpecsOf(model, project.audits) });
   }
   return snapshots;
 }
@@ -29,7 +31,7 @@ function snapshotOf(
   fingerprint: ModelFingerprint,
   variables: Snapshot['variables'],
   identifierLimitBytes: number | undefined,
-): Snapshot {
+): Omit<Snapshot, 'audits'> {
   const name = model.name;
   const hasTable = upkeepOf(model.kind) !== 'none';
   return {

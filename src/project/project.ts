@@ -1,3 +1,4 @@
+import type { AuditDefinition } from '../core/audit.js';
 import type { Dag } from '../core/dag.js';
 import type { Model } from '../core/model.js';
 import type { ProjectConfig } from './project-config.js';
@@ -11,4 +12,6 @@ export type Project = {
   readonly models: ReadonlyMap<string, Model>;
   /** The graph of every enabled model, parents first. */
   readonly dag: Dag;
+  /** The SQL audits of audits/ by name. */
+  readonly audits: ReadonlyMap<string, AuditDefinition>;
 };

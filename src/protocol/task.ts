@@ -7,8 +7,8 @@ import type { TableName } from '../core/table-resolver.js';
  * SQL from the model definitions it carries.
  */
 
-/** The kinds of task this release knows; audits and cleanup come later. */
-export type TaskKind = 'create' | 'evaluate' | 'promote';
+/** The kinds of task this release knows. */
+export type TaskKind = 'create' | 'evaluate' | 'audit' | 'promote' | 'cleanup';
 
 /** Plan work (`apply`) and cadence work (`run`) queue apart, so a backfill cannot starve runs. */
 export type TaskPool = 'apply' | 'run';
@@ -32,7 +32,7 @@ export type ModelTaskContext = {
 export type ModelTask = {
   readonly id: string;
   readonly runId: string;
-  readonly kind: 'create' | 'evaluate';
+  readonly kind: 'create' | 'evaluate' | 'audit';
   readonly pool: TaskPool;
   readonly modelName: string;
   readonly snapshotId: string;
@@ -46,6 +46,48 @@ export type ModelTask = {
    * gained with ALTER TABLE instead of leaving the table as it is.
    */
   readonly isForwardOnly?: boolean;
+  /** For an `audit` task: which audit to run over the task's interval. */
+  readonly audit?: AuditSpec;
+};
+
+/**
+ * An audit as a task carries it: the model's reference (name and arguments) and, for a SQL audit
+ * from the project's audits/ folder, its definition; the Executor renders the SQL.
+ */
+export type AuditSpec = {
+  /** The name as the model wrote it, `_non_blocking` suffix included. */
+  readonly name: string;
+  readonly isBlocking: boolean;
+  readonly args: Readonly<Record<string, unknown>>;
+  /** The SQL audit's definition; undefined for a built-in audit. */
+  readonly definition: AuditDefinitionPayload | undefined;
+};
+
+/** A SQL audit's definition as it travels: its query, dialect and parameter defaults. */
+export type AuditDefinitionPayload = {
+  readonly name: string;
+  readonly dialect: string;
+  readonly query: string;
+  readonly defaults: Readonly<Record<string, unknown>>;
+};
+
+/** What an audit found: how many rows failed and a few of them. */
+export type AuditFindings = {
+  readonly failedRows: number;
+  readonly sampleRows: readonly Readonly<Record<string, unknown>>[];
+};
+
+/** One object a cleanup drops: a physical table or view, or an environment's view. */
+export type DropTarget = { readonly table: TableName; readonly isView: boolean };
+
+/** Drops what no environment uses any more: expired environments' views, unused tables. */
+export type CleanupTask = {
+  readonly id: string;
+  readonly runId: string;
+  readonly kind: 'cleanup';
+  readonly pool: TaskPool;
+  readonly executionTimeMs: number;
+  readonly drops: readonly DropTarget[];
 };
 
 /** One view of an environment's virtual layer and the physical table it selects from. */
@@ -66,7 +108,7 @@ export type PromoteTask = {
 };
 
 /** Any task. */
-export type Task = ModelTask | PromoteTask;
+export type Task = ModelTask | PromoteTask | CleanupTask;
 
 /** An error as it crosses the protocol: code, message with nothing secret, and whether to retry. */
 export type TaskError = {
@@ -77,8 +119,19 @@ export type TaskError = {
 
 /** How a task ended. */
 export type TaskOutcome =
-  | { readonly status: 'succeeded'; readonly rowsWritten: number; readonly durationMs: number }
-  | { readonly status: 'failed'; readonly error: TaskError; readonly durationMs: number };
+  | {
+      readonly status: 'succeeded';
+      readonly rowsWritten: number;
+      readonly durationMs: number;
+      /** What an audit task found; a blocking audit with failed rows is a failed outcome. */
+      readonly audit?: AuditFindings;
+    }
+  | {
+      readonly status: 'failed';
+      readonly error: TaskError;
+      readonly durationMs: number;
+      readonly audit?: AuditFindings;
+    };
 
 /**
  * Where an Executor pulls work from and reports it done: the Scheduler's queue, in process or

@@ -32,6 +32,7 @@ const result = {
   evaluated: [[Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 4)] as const],
   error: undefined,
   skippedBecause: undefined,
+  warnings: [],
 };
 
 describe('the run reporter', () => {

@@ -79,6 +79,7 @@ function snapshotOf(model: Model, dataText = 'data'): Snapshot {
     table: { schema: 'sluice__shop', name: `orders__${fingerprint.version}` },
     model,
     variables: {},
+    audits: [],
   };
 }
 

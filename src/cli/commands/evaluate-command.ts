@@ -1,9 +1,7 @@
 import { relative, sep } from 'node:path';
 import { didYouMean, SluiceError, type SourceLocation } from '../../core/errors.js';
 import type { Model } from '../../core/model.js';
-import { createEngineAdapter } from '../../engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../engines/engine-adapter.js';
-import { resolveGatewaySettings } from '../../gateway/reference-resolver.js';
 import { findModel, type RenderedModel, renderModel } from '../../project/model-renderer.js';
 import type { Project } from '../../project/project.js';
 import type { GatewayConfig } from '../../project/project-config.js';
@@ -11,6 +9,7 @@ import { loadProject } from '../../project/project-loader.js';
 import { createSqlParser } from '../../sql/sql-parser.js';
 import { type IntervalOptions, parseIntervalOptions } from '../interval-options.js';
 import type { CommandContext } from '../output.js';
+import { withEngine } from '../project-run-setup.js';
 import {
   formatResult,
   type PrintedResult,
@@ -48,7 +47,7 @@ export async function evaluateCommand(
   const gateway = chooseGateway(project, options.gateway);
   const rendered = await renderForGateway(project, model, gateway, interval);
 
-  const result = await runOnGateway(project, gateway, (adapter) =>
+  const result = await withEngine(project, gateway, (adapter) =>
     runQuery(adapter, rendered, limit),
   ).catch((error: unknown) => {
     throw explainFailure(error, model, gateway);
@@ -128,26 +127,6 @@ async function renderForGateway(
     return await renderModel(onGateway, model.name, interval, parser);
   } finally {
     await parser.close();
-  }
-}
-
-/** Opens the gateway's engine, runs `work` on it and always closes it. */
-async function runOnGateway<T>(
-  project: Project,
-  gateway: GatewayConfig,
-  work: (adapter: EngineAdapter) => Promise<T>,
-): Promise<T> {
-  const settings = resolveGatewaySettings(gateway, { baseDir: project.root });
-  const adapter = await createEngineAdapter({
-    gateway: gateway.name,
-    type: gateway.type,
-    settings,
-    baseDir: project.root,
-  });
-  try {
-    return await work(adapter);
-  } finally {
-    await adapter.close();
   }
 }
 

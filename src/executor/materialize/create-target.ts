@@ -4,7 +4,7 @@ import type { EngineAdapter } from '../../engines/engine-adapter.js';
 import { addForwardOnlyColumns } from './forward-only-columns.js';
 import { type MaterializeRequest, type MaterializeResult, materialize } from './materialize.js';
 import { createTableIfMissing } from './target-table.js';
-import { parenthesisedQuery, run, type WriteContext } from './write-context.js';
+import { inWriteTransaction, parenthesisedQuery } from './write-context.js';
 
 /** How a version's table is to be created. */
 export type CreateTargetOptions = {
@@ -31,24 +31,10 @@ export async function createTarget(
   if (upkeepOf(kind) !== 'intervals') return materialize(adapter, request);
 
   const startedMs = performance.now();
-  const { target, rendered, signal } = request;
-  const query = rendered.query ?? '';
-  if (target.schema !== '') await adapter.createSchema(target.schema);
-  await adapter.transaction(
-    async (session) => {
-      const context: WriteContext = {
-        adapter,
-        session,
-        request,
-        query,
-        table: adapter.quoteTable(target),
-      };
-      for (const statement of rendered.preStatements) await run(context, statement);
-      await createTableIfMissing(context, parenthesisedQuery(context), extraColumnsOf(kind));
-      if (options.isForwardOnly) await addForwardOnlyColumns(context, extraColumnsOf(kind));
-    },
-    { signal },
-  );
+  await inWriteTransaction(adapter, request, request.rendered.query ?? '', async (context) => {
+    await createTableIfMissing(context, parenthesisedQuery(context), extraColumnsOf(kind));
+    if (options.isForwardOnly) await addForwardOnlyColumns(context, extraColumnsOf(kind));
+  });
   return { rowsWritten: 0, durationMs: Math.round(performance.now() - startedMs) };
 }
 

@@ -13,7 +13,7 @@ import type { EngineAdapter } from '../../engines/engine-adapter.js';
 import type { RenderedModel } from '../../project/model-renderer.js';
 import { loadSeed } from '../seeds/load-seed.js';
 import { checkExternalTable } from './check-external.js';
-import { run, type WriteContext } from './write-context.js';
+import { inWriteTransaction, run, type WriteContext } from './write-context.js';
 import { writeFull } from './write-full.js';
 import { writeScdType2 } from './write-scd-type-2.js';
 import { writeTimeRange } from './write-time-range.js';
@@ -85,28 +85,11 @@ async function inTransaction(
   strategy: WriteStrategy,
 ): Promise<number> {
   const query = requireQuery(request);
-  const { target, rendered, signal } = request;
-  // The schema is created before, and apart from, the transaction: created inside it, its
-  // catalogue row would stay locked until commit, and on PostgreSQL every other model writing to
-  // the same new schema would wait for that commit and then fail. An empty schema may outlive a
-  // failed first run.
-  if (target.schema !== '') await adapter.createSchema(target.schema);
-  return adapter.transaction(
-    async (session) => {
-      const context: WriteContext = {
-        adapter,
-        session,
-        request,
-        query,
-        table: adapter.quoteTable(target),
-      };
-      for (const statement of rendered.preStatements) await run(context, statement);
-      const rowsWritten = await strategy(context);
-      for (const statement of rendered.postStatements) await run(context, statement);
-      return rowsWritten;
-    },
-    { signal },
-  );
+  return inWriteTransaction(adapter, request, query, async (context) => {
+    const rowsWritten = await strategy(context);
+    for (const statement of request.rendered.postStatements) await run(context, statement);
+    return rowsWritten;
+  });
 }
 
 function requireQuery(request: MaterializeRequest): string {

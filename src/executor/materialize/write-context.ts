@@ -13,6 +13,37 @@ export type WriteContext = {
   readonly table: string;
 };
 
+/**
+ * Opens the write transaction of a materialisation and runs the model's pre-statements in it
+ * before `work`. The schema is created before, and apart from, the transaction: created inside
+ * it, its catalogue row would stay locked until commit, and on PostgreSQL every other model
+ * writing to the same new schema would wait for that commit and then fail. An empty schema may
+ * outlive a failed first run.
+ */
+export async function inWriteTransaction<T>(
+  adapter: EngineAdapter,
+  request: MaterializeRequest,
+  query: string,
+  work: (context: WriteContext) => Promise<T>,
+): Promise<T> {
+  const { target, rendered, signal } = request;
+  if (target.schema !== '') await adapter.createSchema(target.schema);
+  return adapter.transaction(
+    async (session) => {
+      const context: WriteContext = {
+        adapter,
+        session,
+        request,
+        query,
+        table: adapter.quoteTable(target),
+      };
+      for (const statement of rendered.preStatements) await run(context, statement);
+      return work(context);
+    },
+    { signal },
+  );
+}
+
 /** Runs a statement in the transaction, cancelled by the request's signal; returns rows changed. */
 export function run(
   context: WriteContext,

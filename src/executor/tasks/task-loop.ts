@@ -37,7 +37,11 @@ export async function runTaskLoop(source: TaskSource, options: TaskLoopOptions):
 
 async function execute(source: TaskSource, task: Task, options: TaskLoopOptions): Promise<void> {
   const subject =
-    task.kind === 'promote' ? { environment: task.environment } : { model: task.modelName };
+    task.kind === 'promote'
+      ? { environment: task.environment }
+      : task.kind === 'cleanup'
+        ? { drops: task.drops.length }
+        : { model: task.modelName };
   const logger = options.logger.child({ taskId: task.id, ...subject });
   logger.debug({ kind: task.kind }, 'task started');
   const outcome = await options.runTask(task, options.signal);

@@ -4,9 +4,12 @@ import type { TableResolver } from '../../core/table-resolver.js';
 import type { EngineAdapter } from '../../engines/engine-adapter.js';
 import type { RenderScope } from '../../project/model-renderer.js';
 import { renderModel } from '../../project/model-renderer.js';
+import { describeAuditFindings } from '../../protocol/audit-findings.js';
 import type { ModelTask, Task, TaskOutcome } from '../../protocol/task.js';
 import type { MacroValue } from '../../sql/macro-context.js';
 import type { SqlParser } from '../../sql/sql-parser.js';
+import { runAudit } from '../audits/run-audit.js';
+import { runCleanup } from '../cleanup/run-cleanup.js';
 import { createTarget } from '../materialize/create-target.js';
 import { type MaterializeRequest, materialize } from '../materialize/materialize.js';
 import { promoteEnvironment } from '../promote/promote-environment.js';
@@ -35,6 +38,11 @@ export async function runTask(
       await promoteEnvironment(deps.adapter, task, signal);
       return { status: 'succeeded', rowsWritten: 0, durationMs: elapsedMs() };
     }
+    if (task.kind === 'cleanup') {
+      await runCleanup(deps.adapter, task, signal);
+      return { status: 'succeeded', rowsWritten: 0, durationMs: elapsedMs() };
+    }
+    if (task.kind === 'audit') return await auditOutcome(task, deps, signal, elapsedMs);
     const request = await requestOf(task, deps.parser, signal);
     const result =
       task.kind === 'create'
@@ -44,6 +52,37 @@ export async function runTask(
   } catch (error) {
     return { status: 'failed', error: taskErrorOf(error), durationMs: elapsedMs() };
   }
+}
+
+/**
+ * Runs an audit over the task's interval. Failed rows fail a blocking audit, naming the audit,
+ * the model, the interval and the count; a non-blocking audit succeeds with its findings, which
+ * the Scheduler reports as a warning.
+ */
+async function auditOutcome(
+  task: ModelTask,
+  deps: TaskRunnerDeps,
+  signal: AbortSignal | undefined,
+  elapsedMs: () => number,
+): Promise<TaskOutcome> {
+  const audit = task.audit;
+  if (audit === undefined) {
+    throw new SluiceError('internal', `Audit task ${task.id} names no audit`);
+  }
+  const findings = await runAudit(deps.adapter, deps.parser, task, signal);
+  if (findings.failedRows === 0 || !audit.isBlocking) {
+    return { status: 'succeeded', rowsWritten: 0, durationMs: elapsedMs(), audit: findings };
+  }
+  return {
+    status: 'failed',
+    error: {
+      code: 'audit_failed',
+      message: describeAuditFindings(task, findings),
+      isRetryable: false,
+    },
+    durationMs: elapsedMs(),
+    audit: findings,
+  };
 }
 
 async function requestOf(

@@ -1,15 +1,11 @@
-import { SluiceError } from '../../core/errors.js';
-import type { IntervalSettings } from '../../core/intervals/model-intervals.js';
+import { wholeUnits } from '../../core/intervals/interval-unit.js';
 import { completePart } from '../../core/intervals/model-intervals.js';
-import {
-  intersectRanges,
-  mergeRanges,
-  subtractRanges,
-  type TimeRange,
-} from '../../core/intervals/range-set.js';
+import { intersectRanges, subtractRanges, type TimeRange } from '../../core/intervals/range-set.js';
 import type { Logger } from '../../core/logger.js';
-import { versionIdOf } from '../../core/snapshot.js';
+import { upkeepOf } from '../../core/snapshot.js';
+import { describeAuditFindings } from '../../protocol/audit-findings.js';
 import type {
+  AuditSpec,
   ModelTask,
   Task,
   TaskError,
@@ -18,19 +14,26 @@ import type {
   TaskSource,
 } from '../../protocol/task.js';
 import { hitFailpoint } from '../../state/failpoint.js';
-import type { LeaseHolder } from '../../state/leases.js';
 import { markTableCreated, readVersions } from '../../state/snapshot-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import { addProcessedRanges, readProcessedRanges } from '../../state/version-intervals.js';
 import { type DueWork, dueWorkOf, nextBatchOf } from './due-work.js';
 import type { RunNode } from './run-graph.js';
-import type { TaskQueue } from './task-queue.js';
 import {
-  acquireLease,
-  type HeldLease,
-  type LeaseSettings,
-  versionLeaseKey,
-} from './version-lease.js';
+  CANCELLED,
+  isIdle,
+  isTerminal,
+  lostLeaseError,
+  type ModelOutcome,
+  type ModelResult,
+  type NodeState,
+  newNodeState,
+  type RunEvent,
+  resultOf,
+  taskErrorOf,
+} from './run-state.js';
+import type { TaskQueue } from './task-queue.js';
+import { acquireLease, type LeaseSettings, versionLeaseKey } from './version-lease.js';
 
 /**
  * Drives one run: walks the run graph in dependency order, and for each model takes the lease on
@@ -41,28 +44,7 @@ import {
  * models and nothing else.
  */
 
-/** How a model ended in a run. */
-export type ModelOutcome = 'succeeded' | 'failed' | 'skipped' | 'up_to_date';
-
-/** One model's part of a run. */
-export type ModelResult = {
-  readonly modelName: string;
-  readonly outcome: ModelOutcome;
-  readonly tasks: number;
-  readonly rowsWritten: number;
-  /** The intervals evaluated in this run, merged. */
-  readonly evaluated: readonly TimeRange[];
-  readonly error: TaskError | undefined;
-  /** For a skipped model, the upstream model whose failure skipped it. */
-  readonly skippedBecause: string | undefined;
-};
-
-/** What a run reports while it goes. */
-export type RunEvent =
-  | { readonly type: 'model_waiting'; readonly modelName: string; readonly holder: LeaseHolder }
-  | { readonly type: 'task_started'; readonly task: Task }
-  | { readonly type: 'task_finished'; readonly task: Task; readonly outcome: TaskOutcome }
-  | { readonly type: 'model_finished'; readonly result: ModelResult };
+export type { ModelOutcome, ModelResult, RunEvent } from './run-state.js';
 
 export type RunOptions = {
   readonly runId: string;
@@ -82,20 +64,6 @@ export type RunOptions = {
    * through a create task that runs even though the version's table exists.
    */
   readonly forwardOnlyIds?: ReadonlySet<string>;
-};
-
-type NodeState = {
-  readonly node: RunNode;
-  readonly versionId: string;
-  status: 'waiting' | 'active' | ModelOutcome;
-  settings: IntervalSettings | undefined;
-  missing: readonly TimeRange[];
-  lease: HeldLease | undefined;
-  tasks: number;
-  rowsWritten: number;
-  evaluated: TimeRange[];
-  error: TaskError | undefined;
-  skippedBecause: string | undefined;
 };
 
 type PendingTask = { readonly task: Task; readonly state: NodeState; readonly range?: TimeRange };
@@ -148,15 +116,61 @@ export class RunCoordinator implements TaskSource {
     this.#claimed.delete(taskId);
     this.#emit({ type: 'task_finished', task: pending.task, outcome });
 
-    const { state } = pending;
-    if (outcome.status === 'failed') return this.#finish(state, 'failed', outcome.error);
-    state.rowsWritten += outcome.rowsWritten;
+    const { state, task } = pending;
     try {
-      await this.#recordSuccess(pending);
+      if (task.kind === 'audit') return await this.#completeAudit(pending, outcome);
+      if (outcome.status === 'failed') return await this.#finish(state, 'failed', outcome.error);
+      state.rowsWritten += outcome.rowsWritten;
+      if (task.kind === 'create') await markTableCreated(this.store, state.versionId);
+      if (this.#pushAudits(pending)) return;
+      await this.#recordRange(state, pending.range);
       this.#pushNext(state);
     } catch (error) {
       await this.#finish(state, 'failed', taskErrorOf(error));
     }
+  }
+
+  /**
+   * Pushes the model's audits over what the task just wrote: after each evaluated batch, and
+   * after the create task of a view or seed, which builds it. Returns whether any were pushed.
+   */
+  #pushAudits(pending: PendingTask): boolean {
+    const { state, task } = pending;
+    const audits = state.node.snapshot.audits;
+    const isBuilt = task.kind === 'evaluate' || upkeepOf(state.node.snapshot.model.kind) === 'once';
+    if (audits.length === 0 || !isBuilt) return false;
+
+    state.awaiting = { range: pending.range, left: audits.length, failure: undefined };
+    for (const audit of audits) this.#push(state, 'audit', pending.range, audit);
+    return true;
+  }
+
+  /**
+   * Counts an audit in. A blocking failure fails the model once all its audits are in, and its
+   * range is not recorded, so the next run evaluates it again; a non-blocking one warns.
+   */
+  async #completeAudit(pending: PendingTask, outcome: TaskOutcome): Promise<void> {
+    const { state, task } = pending;
+    const awaiting = state.awaiting;
+    if (awaiting === undefined) return;
+    awaiting.left -= 1;
+    if (outcome.status === 'failed') {
+      awaiting.failure ??= outcome.error;
+    } else if (
+      outcome.audit !== undefined &&
+      outcome.audit.failedRows > 0 &&
+      task.kind === 'audit'
+    ) {
+      const message = `${describeAuditFindings(task, outcome.audit)} (non-blocking)`;
+      state.warnings.push(message);
+      this.#emit({ type: 'audit_warning', modelName: state.node.snapshot.name, message });
+    }
+    if (awaiting.left > 0) return;
+
+    state.awaiting = undefined;
+    if (awaiting.failure !== undefined) return this.#finish(state, 'failed', awaiting.failure);
+    await this.#recordRange(state, awaiting.range);
+    this.#pushNext(state);
   }
 
   async #activate(state: NodeState): Promise<void> {
@@ -197,21 +211,18 @@ export class RunCoordinator implements TaskSource {
     };
     const due = dueWorkOf(state.node.snapshot, progress, this.options.nowMs);
     const { limitRange, shouldSkipBackfill, forwardOnlyIds } = this.options;
+    const unit = due.settings?.unit;
     const missing = shouldSkipBackfill
       ? []
-      : limitRange === undefined
+      : limitRange === undefined || unit === undefined
         ? due.missing
-        : intersectRanges(due.missing, [limitRange]);
+        : intersectRanges(due.missing, [wholeUnits(limitRange, unit)]);
     const isForwardOnly = forwardOnlyIds?.has(state.node.snapshot.id) === true;
     return { ...due, missing, needsCreate: due.needsCreate || isForwardOnly };
   }
 
-  async #recordSuccess(pending: PendingTask): Promise<void> {
-    const { state, range } = pending;
-    if (pending.task.kind === 'create') {
-      await markTableCreated(this.store, state.versionId);
-      return;
-    }
+  /** Records an evaluated range as processed (its complete part) and takes it off what is missing. */
+  async #recordRange(state: NodeState, range: TimeRange | undefined): Promise<void> {
     if (range === undefined || state.settings === undefined) return;
     const complete = completePart(state.settings, range, this.options.nowMs);
     const count = ++this.#evaluatedCount;
@@ -243,7 +254,7 @@ export class RunCoordinator implements TaskSource {
     this.#push(state, 'evaluate', batch);
   }
 
-  #push(state: NodeState, kind: ModelTask['kind'], range?: TimeRange): void {
+  #push(state: NodeState, kind: ModelTask['kind'], range?: TimeRange, audit?: AuditSpec): void {
     const { snapshot, context } = state.node;
     const task: ModelTask = {
       id: `${this.options.runId}-${++this.#taskCount}`,
@@ -259,6 +270,7 @@ export class RunCoordinator implements TaskSource {
       ...(kind === 'create' && this.options.forwardOnlyIds?.has(snapshot.id)
         ? { isForwardOnly: true }
         : {}),
+      ...(audit === undefined ? {} : { audit }),
     };
     state.tasks += 1;
     this.#pending.set(task.id, { task, state, ...(range === undefined ? {} : { range }) });
@@ -335,66 +347,4 @@ export class RunCoordinator implements TaskSource {
   #emit(event: RunEvent): void {
     this.options.onEvent?.(event);
   }
-}
-
-const CANCELLED: TaskError = {
-  code: 'query_cancelled',
-  message: 'The run was cancelled before this model finished',
-  isRetryable: false,
-};
-
-/** The lease expired unrenewed (the state store was unreachable) and another run took it. */
-function lostLeaseError(versionId: string): TaskError {
-  return {
-    code: 'state_error',
-    message:
-      `Stopped evaluating version '${versionId}': its lease expired while the state store could ` +
-      'not be reached, and another run took it over; that run carries on with what is missing',
-    isRetryable: true,
-  };
-}
-
-function newNodeState(node: RunNode): NodeState {
-  return {
-    node,
-    versionId: versionIdOf(node.snapshot),
-    status: 'waiting',
-    settings: undefined,
-    missing: [],
-    lease: undefined,
-    tasks: 0,
-    rowsWritten: 0,
-    evaluated: [],
-    error: undefined,
-    skippedBecause: undefined,
-  };
-}
-
-function isIdle(work: DueWork): boolean {
-  return !work.needsCreate && work.missing.length === 0;
-}
-
-function isTerminal(state: NodeState): boolean {
-  return state.status !== 'waiting' && state.status !== 'active';
-}
-
-function resultOf(state: NodeState): ModelResult {
-  return {
-    modelName: state.node.snapshot.name,
-    outcome: isTerminal(state) ? (state.status as ModelOutcome) : 'skipped',
-    tasks: state.tasks,
-    rowsWritten: state.rowsWritten,
-    evaluated: mergeRanges(state.evaluated),
-    error: state.error,
-    skippedBecause: state.skippedBecause,
-  };
-}
-
-function taskErrorOf(error: unknown): TaskError {
-  if (error instanceof SluiceError) {
-    return { code: error.code, message: error.message, isRetryable: error.retryable };
-  }
-  if (error instanceof Error && error.name === 'AbortError') return CANCELLED;
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'internal', message, isRetryable: false };
 }

@@ -2,10 +2,12 @@ import type { Migration } from '../state-types.js';
 import { storeMigration } from './001-store.js';
 import { versionsMigration } from './002-versions.js';
 import { environmentsMigration } from './003-environments.js';
+import { unusedVersionsMigration } from './004-unused-versions.js';
 
 /** The state store's migrations, in order; a new one is appended with the next version. */
 export const STATE_MIGRATIONS: readonly Migration[] = [
   storeMigration,
   versionsMigration,
   environmentsMigration,
+  unusedVersionsMigration,
 ];

@@ -115,7 +115,7 @@ for (const backend of stateBackendsUnderTest()) {
       const runner: Runner = async (task) => {
         running += 1;
         mostAtOnce = Math.max(mostAtOnce, running);
-        if (task.kind !== 'promote' && task.interval !== undefined) {
+        if (task.kind === 'evaluate' && task.interval !== undefined) {
           handedOut.push([task.interval.startMs, task.interval.endMs]);
         }
         await new Promise((resolve) => setImmediate(resolve));
