@@ -102,3 +102,30 @@ describe.each(enginesUnderTest())('audits on $name', (engine) => {
     },
   );
 });
+
+describe('a SQL audit', () => {
+  it('makes a metadata-only change when its definition is edited, and checks with the new one', async () => {
+    const audit = (limit: number) =>
+      `AUDIT (name small_amounts);\nSELECT * FROM @this_model WHERE amount > ${limit}\n`;
+    const project = await writeRunProject('duckdb', {
+      'audits/small_amounts.sql': audit(100),
+      'models/amounts.sql':
+        "MODEL (name {s}.amounts, kind FULL, start '2024-01-01', end '2024-01-02', audits (small_amounts));\n" +
+        'SELECT 50 AS amount\n',
+    });
+    const cli = (...args: string[]) => runCli('--project', project.root, ...args);
+    expect((await cli('plan', '--auto-apply')).code).toBe(0);
+
+    await writeFile(join(project.root, 'audits/small_amounts.sql'), audit(10));
+    const edited = await cli('plan', '--auto-apply', '--format', 'json');
+
+    expect(edited.code).toBe(0);
+    const plan = JSON.parse(edited.stdout) as { changes: { kind: string }[] };
+    expect(plan.changes).toEqual([expect.objectContaining({ kind: 'metadata_only' })]);
+    const byHand = await cli('audit', `${project.schema}.amounts`, '--start', '2024-01-01');
+    expect(byHand.code).toBe(1);
+    expect(byHand.stdout).toContain(
+      `Audit 'small_amounts' of model '${project.schema}.amounts' failed`,
+    );
+  });
+});
