@@ -2,7 +2,7 @@ import type { Logger } from '../core/logger.js';
 import type { EngineAdapter } from '../engines/engine-adapter.js';
 import { runTaskLoop } from '../executor/tasks/task-loop.js';
 import { runTask } from '../executor/tasks/task-runner.js';
-import type { PromoteTask, Task, TaskOutcome, TaskSource } from '../protocol/task.js';
+import type { Task, TaskOutcome, TaskSource } from '../protocol/task.js';
 import type { PlanExecutor } from '../scheduler/plans/apply-plan.js';
 import type { RunEvent } from '../scheduler/runs/run-coordinator.js';
 import { InMemoryTaskQueue } from '../scheduler/runs/task-queue.js';
@@ -37,11 +37,18 @@ export function localPlanExecutor(options: LocalExecutorOptions): PlanExecutor {
       });
       return result.models;
     },
-    runPromotion: (task) => runOneTask(task, options),
+    runPromotion: (task) => runOneTaskLocally(task, options),
   };
 }
 
-async function runOneTask(task: PromoteTask, options: LocalExecutorOptions): Promise<TaskOutcome> {
+/**
+ * Runs one task in this process through a queue and the Executor's task loop, the path it takes
+ * when an Executor pulls it over HTTP; a task the loop never finished counts as cancelled.
+ */
+export async function runOneTaskLocally(
+  task: Task,
+  options: Pick<LocalExecutorOptions, 'adapter' | 'parser' | 'signal' | 'logger' | 'onEvent'>,
+): Promise<TaskOutcome> {
   const queue = new InMemoryTaskQueue();
   queue.push(task);
   queue.close();

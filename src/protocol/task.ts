@@ -1,3 +1,4 @@
+import type { AuditSpec } from '../core/audit.js';
 import type { Model } from '../core/model.js';
 import type { TableName } from '../core/table-resolver.js';
 
@@ -52,24 +53,10 @@ export type ModelTask = {
 
 /**
  * An audit as a task carries it: the model's reference (name and arguments) and, for a SQL audit
- * from the project's audits/ folder, its definition; the Executor renders the SQL.
+ * from the project's audits/ folder, its definition; the Executor renders the SQL. The shape is
+ * the snapshot's own (src/core/audit.ts).
  */
-export type AuditSpec = {
-  /** The name as the model wrote it, `_non_blocking` suffix included. */
-  readonly name: string;
-  readonly isBlocking: boolean;
-  readonly args: Readonly<Record<string, unknown>>;
-  /** The SQL audit's definition; undefined for a built-in audit. */
-  readonly definition: AuditDefinitionPayload | undefined;
-};
-
-/** A SQL audit's definition as it travels: its query, dialect and parameter defaults. */
-export type AuditDefinitionPayload = {
-  readonly name: string;
-  readonly dialect: string;
-  readonly query: string;
-  readonly defaults: Readonly<Record<string, unknown>>;
-};
+export type { AuditDefinitionPayload, AuditSpec } from '../core/audit.js';
 
 /** What an audit found: how many rows failed and a few of them. */
 export type AuditFindings = {
