@@ -1,28 +1,15 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { applyCommand } from './commands/apply-command.js';
-import { auditCommand } from './commands/audit-command.js';
-import { dagCommand } from './commands/dag-command.js';
-import {
-  diffCommand,
-  environmentsCommand,
-  invalidateCommand,
-  tableNameCommand,
-} from './commands/environment-commands.js';
-import { evaluateCommand } from './commands/evaluate-command.js';
-import { initCommand } from './commands/init-command.js';
-import { intervalsCommand } from './commands/intervals-command.js';
-import { janitorCommand } from './commands/janitor-command.js';
-import { planCommand } from './commands/plan-command.js';
-import { renderCommand } from './commands/render-command.js';
-import { rollbackCommand } from './commands/rollback-command.js';
-import { runCommand } from './commands/run-command.js';
 import { addStateCommands, STATE_HELP } from './commands/state-program.js';
 import { createLogger } from './logging.js';
 import { type Output, reportError } from './output.js';
 
 const VERSION = '0.1.0';
 
-/** Builds the `sluice` command line; every command acts on --project DIR or the current folder. */
+/**
+ * Builds the `sluice` command line; every command acts on --project DIR or the current folder.
+ * Each command imports its module when it runs, so that starting the CLI loads only what the
+ * chosen command needs (the engines, the state store and the parsers are large).
+ */
 export function buildProgram(output: Output, exit: { code: number } = { code: 0 }) {
   const program = new Command('sluice')
     .description('Sluice: versioned SQL models, virtual environments and scheduled runs')
@@ -40,7 +27,7 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .command('init')
     .description('create a new project with a seed and two models')
     .argument('[dir]', 'folder to create the project in', '.')
-    .action((dir) => initCommand(dir, output));
+    .action(async (dir) => (await import('./commands/init-command.js')).initCommand(dir, output));
 
   program
     .command('render')
@@ -49,7 +36,13 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .option('-s, --start <date>', 'interval start (default: yesterday, UTC)')
     .option('-e, --end <date>', 'interval end; a date is inclusive (default: the start day)')
     .option('--execution-time <time>', 'value of @execution_* (default: now)')
-    .action((model, options) => renderCommand(contextOf(program, output, exit), model, options));
+    .action(async (model, options) =>
+      (await import('./commands/render-command.js')).renderCommand(
+        contextOf(program, output, exit),
+        model,
+        options,
+      ),
+    );
 
   program
     .command('evaluate')
@@ -63,7 +56,13 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     )
     .option('-n, --limit <rows>', 'rows to print; 0 prints all (default: 100)')
     .option('-g, --gateway <name>', 'gateway to run on (default: default_gateway)')
-    .action((model, options) => evaluateCommand(contextOf(program, output, exit), model, options));
+    .action(async (model, options) =>
+      (await import('./commands/evaluate-command.js')).evaluateCommand(
+        contextOf(program, output, exit),
+        model,
+        options,
+      ),
+    );
 
   program
     .command('dag')
@@ -73,7 +72,12 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
         .choices(['text', 'dot', 'json'])
         .default('text'),
     )
-    .action((options) => dagCommand(contextOf(program, output, exit), options.format));
+    .action(async (options) =>
+      (await import('./commands/dag-command.js')).dagCommand(
+        contextOf(program, output, exit),
+        options.format,
+      ),
+    );
 
   program
     .command('run')
@@ -82,8 +86,12 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .option('-c, --concurrency <tasks>', 'tasks run at once (default: 4)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
     .option('--state <url>', STATE_HELP)
-    .action((environment, options) =>
-      runCommand(contextOf(program, output, exit), environment, options),
+    .action(async (environment, options) =>
+      (await import('./commands/run-command.js')).runCommand(
+        contextOf(program, output, exit),
+        environment,
+        options,
+      ),
     );
 
   program
@@ -99,8 +107,12 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .option('--auto-apply', 'apply without asking')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
     .option('--state <url>', STATE_HELP)
-    .action((environment, options) =>
-      planCommand(contextOf(program, output, exit), environment, options),
+    .action(async (environment, options) =>
+      (await import('./commands/plan-command.js')).planCommand(
+        contextOf(program, output, exit),
+        environment,
+        options,
+      ),
     );
 
   program
@@ -111,37 +123,62 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .option('-e, --end <date>', 'interval end; a date is inclusive (default: the start day)')
     .option('--env <environment>', 'environment whose versions to audit (default: prod)')
     .option('--state <url>', STATE_HELP)
-    .action((model, options) => auditCommand(contextOf(program, output, exit), model, options));
+    .action(async (model, options) =>
+      (await import('./commands/audit-command.js')).auditCommand(
+        contextOf(program, output, exit),
+        model,
+        options,
+      ),
+    );
 
   program
     .command('apply')
     .description('apply a plan made by sluice plan')
     .argument('<plan>', 'the plan id that sluice plan printed')
     .option('--state <url>', STATE_HELP)
-    .action((plan, options) => applyCommand(contextOf(program, output, exit), plan, options));
+    .action(async (plan, options) =>
+      (await import('./commands/apply-command.js')).applyCommand(
+        contextOf(program, output, exit),
+        plan,
+        options,
+      ),
+    );
 
   program
     .command('rollback')
     .description('point an environment back at the versions it held before its last promotion')
     .argument('<environment>', 'environment to roll back')
     .option('--state <url>', STATE_HELP)
-    .action((environment, options) =>
-      rollbackCommand(contextOf(program, output, exit), environment, options),
+    .action(async (environment, options) =>
+      (await import('./commands/rollback-command.js')).rollbackCommand(
+        contextOf(program, output, exit),
+        environment,
+        options,
+      ),
     );
 
   program
     .command('environments')
     .description('list the environments')
     .option('--state <url>', STATE_HELP)
-    .action((options) => environmentsCommand(contextOf(program, output, exit), options));
+    .action(async (options) =>
+      (await import('./commands/environment-commands.js')).environmentsCommand(
+        contextOf(program, output, exit),
+        options,
+      ),
+    );
 
   program
     .command('invalidate')
     .description('make a development environment expire now')
     .argument('<environment>', 'environment to invalidate')
     .option('--state <url>', STATE_HELP)
-    .action((environment, options) =>
-      invalidateCommand(contextOf(program, output, exit), environment, options),
+    .action(async (environment, options) =>
+      (await import('./commands/environment-commands.js')).invalidateCommand(
+        contextOf(program, output, exit),
+        environment,
+        options,
+      ),
     );
 
   program
@@ -150,7 +187,13 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .argument('<model>', 'model name, such as shop.orders')
     .option('--env <environment>', 'environment (default: prod)')
     .option('--state <url>', STATE_HELP)
-    .action((model, options) => tableNameCommand(contextOf(program, output, exit), model, options));
+    .action(async (model, options) =>
+      (await import('./commands/environment-commands.js')).tableNameCommand(
+        contextOf(program, output, exit),
+        model,
+        options,
+      ),
+    );
 
   program
     .command('diff')
@@ -158,8 +201,12 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .argument('<environment>', 'environment to compare')
     .option('--against <environment>', 'environment to compare with (default: prod)')
     .option('--state <url>', STATE_HELP)
-    .action((environment, options) =>
-      diffCommand(contextOf(program, output, exit), environment, options),
+    .action(async (environment, options) =>
+      (await import('./commands/environment-commands.js')).diffCommand(
+        contextOf(program, output, exit),
+        environment,
+        options,
+      ),
     );
 
   program
@@ -169,14 +216,25 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
     .option('--env <environment>', 'environment whose version to show (default: prod)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']))
     .option('--state <url>', STATE_HELP)
-    .action((model, options) => intervalsCommand(contextOf(program, output, exit), model, options));
+    .action(async (model, options) =>
+      (await import('./commands/intervals-command.js')).intervalsCommand(
+        contextOf(program, output, exit),
+        model,
+        options,
+      ),
+    );
 
   program
     .command('janitor')
     .description("drop expired environments' views and tables no environment has used for a while")
     .option('--dry-run', 'print what would be dropped and change nothing')
     .option('--state <url>', STATE_HELP)
-    .action((options) => janitorCommand(contextOf(program, output, exit), options));
+    .action(async (options) =>
+      (await import('./commands/janitor-command.js')).janitorCommand(
+        contextOf(program, output, exit),
+        options,
+      ),
+    );
 
   addStateCommands(program, () => contextOf(program, output, exit));
 
