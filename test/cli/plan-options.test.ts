@@ -592,6 +592,28 @@ describe.each(enginesUnderTest())('sluice plan options on $name', (engine) => {
     },
   );
 
+  it("rebuilds a view model over its parent's new table after a non-breaking change", async () => {
+    const h = await harness({
+      'models/orders.sql': ORDERS(),
+      'models/recent.sql': 'MODEL (name {s}.recent, kind VIEW);\nSELECT * FROM {s}.orders\n',
+    });
+    await applyProd(h);
+    await h.write('models/orders.sql', ORDERS('CAST(t.d AS DATE) AS day, 1 AS amount, 7 AS bonus'));
+
+    const plan = await h.plan('--auto-apply');
+
+    expect(plan.code).toBe(0);
+    expect(plan.json.changes.find((change) => change.modelName === h.name('recent'))).toMatchObject(
+      {
+        kind: 'indirectly_modified',
+        category: 'breaking',
+      },
+    );
+    expect(
+      await h.query('SELECT DISTINCT CAST(bonus AS INTEGER) AS bonus FROM {s}.recent'),
+    ).toEqual([{ bonus: 7 }]);
+  });
+
   it('refuses --forward-only outside prod, and a forward-only model changed in dev gets its own table', async () => {
     const h = await harness({ 'models/orders.sql': ORDERS(undefined, '2024-01-05') });
     await applyProd(h);

@@ -2,7 +2,7 @@ import { PROD } from '../../core/environments.js';
 import { SluiceError } from '../../core/errors.js';
 import { physicalTableOf } from '../../core/physical-table.js';
 import type { ChangeCategory, ModelChange, PlanOptions } from '../../core/plan.js';
-import type { Snapshot } from '../../core/snapshot.js';
+import { type Snapshot, upkeepOf } from '../../core/snapshot.js';
 import { directCategory, sqlDiff } from './change-categories.js';
 
 /**
@@ -205,7 +205,9 @@ function categorise(
       };
     }
     const upstream = upstreamEffect(incoming, effects);
-    if (upstream === 'breaking') {
+    // A view's physical object names its parents' tables: when a parent has a new table, even
+    // for a non-breaking change, the view is rebuilt over it (views cost nothing to build).
+    if (upstream === 'breaking' || upkeepOf(incoming.model.kind) === 'once') {
       return {
         kind: 'indirectly_modified',
         category: 'breaking',
