@@ -6,7 +6,7 @@ import { benchLoadProject } from './load-project.mjs';
 import { benchPlan } from './plan.mjs';
 import { benchPromote } from './promote.mjs';
 import { benchSeedLoad } from './seed-load.mjs';
-import { benchStateBackup } from './state-backup.mjs';
+import { benchPayloadReads, benchStateBackup } from './state-backup.mjs';
 
 const isSmall = process.argv.includes('--small');
 
@@ -51,6 +51,10 @@ const benchmarks = [
   {
     name: 'back up and verify the state store, read and decrypt 10,000 payloads',
     run: () => benchStateBackup({ megabytes: isSmall ? 8 : 1024 }),
+  },
+  {
+    name: 'read and decrypt 10,000 payloads: one by one against the bulk path',
+    run: () => benchPayloadReads({ repeat: isSmall ? 1 : 7 }),
   },
 ];
 

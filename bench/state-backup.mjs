@@ -3,14 +3,19 @@
 // entries whose details are ~10 KB of JSON, encrypted by the store's payload cipher, written in
 // large transactions. Targets: backup and verify under 60 s each at 1 GB; 10,000 payloads read
 // and decrypted under 100 ms, measured on the 10 KB entries and on 10,000 entries of ~1 KB added
-// after the backup. Needs `npm run build` first.
+// after the backup. Payloads are decrypted through the bulk read path (`decryptPayloads`).
+// With --read-only, only the 10,000 entries of ~1 KB are written, and each read is timed side by
+// side: decrypting one payload after another against the bulk path. Needs `npm run build` first.
 // Usage: node bench/state-backup.mjs [megabytes] [postgres url]
+//        node bench/state-backup.mjs --read-only [repeat] [postgres url]
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { readAuditEntries } from '../dist/state/audit-log.js';
 import { createBackup, verifyBackup } from '../dist/state/backup/backup.js';
 import { openStateStore } from '../dist/state/open-state-store.js';
+import { decryptPayloads } from '../dist/state/payload-decryption.js';
 import { newRowId } from '../dist/state/row-id.js';
 
 const OUT = resolve('bench', 'out', 'state-backup');
@@ -21,6 +26,7 @@ const ROWS_PER_INSERT = 200;
 const ROWS_PER_TRANSACTION = 5_000;
 const READ_ROWS = 10_000;
 const READ_REPEAT = 5;
+const PAUSE_BEFORE_READ_MS = 200;
 
 const ring = (() => {
   const key = { id: 'bench', secret: randomBytes(32) };
@@ -123,21 +129,108 @@ async function timeReads(store, order, count) {
   return { text: `${count} rows: ${total} (decrypt ${Math.round(median(decrypts))})` };
 }
 
-/** Reads `count` payloads and decrypts each, as the audit log reader does; returns decrypt ms. */
+/** Reads `count` payloads and decrypts them through the bulk path; returns decrypt ms. */
 async function readPayloads(store, order, count) {
+  const rows = await selectPayloads(store, order, count);
+  const started = performance.now();
+  await decryptPayloads(store, rows.map(payloadOf));
+  return performance.now() - started;
+}
+
+/** Runs the read-only comparison on both backends; one row of medians each. */
+export async function benchPayloadReads({
+  repeat = READ_REPEAT,
+  postgresUrl = DEFAULT_POSTGRES_URL,
+}) {
+  const rows = [];
+  rows.push(await compareBackendReads({ backend: 'sqlite', path: join(OUT, 'state.db') }, repeat));
+  const skipReason = await postgresSkipReason(postgresUrl);
+  if (skipReason === '') {
+    const schema = `sluice_bench_${randomBytes(4).toString('hex')}`;
+    rows.push(await compareBackendReads({ backend: 'postgres', url: postgresUrl, schema }, repeat));
+  } else {
+    rows.push({ backend: 'postgres', skipped: skipReason });
+  }
+  return rows;
+}
+
+async function compareBackendReads(location, repeat) {
+  await rm(OUT, { recursive: true, force: true });
+  await mkdir(OUT, { recursive: true });
+  const store = await openStateStore({ location, keyRing: ring, shouldMigrate: true });
+  try {
+    await fillRows(store, READ_ROWS, SMALL_DETAILS_BYTES);
+    return { backend: location.backend, ...(await compareReads(store, repeat)) };
+  } finally {
+    await dropState(store);
+    await store.close();
+    await rm(OUT, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Medians of each way of reading the 10,000 payloads. Every round runs each way once, in a new
+ * random order, and each read starts after a short pause, as a read arriving at an idle service
+ * would: back to back, each read would also pay for the garbage collection of the one before,
+ * which is then always the same one. The first bulk read, while the workers start, is timed on
+ * its own.
+ */
+async function compareReads(store, repeat) {
+  const ways = {
+    'query only (ms)': () => selectPayloads(store, 'asc', READ_ROWS),
+    'one by one (ms)': () => readOneByOne(store),
+    'bulk (ms)': () => readPayloads(store, 'asc', READ_ROWS),
+    'audit log reader (ms)': () => readAuditEntries(store, { limit: READ_ROWS }),
+  };
+  const first = await timed(() => readPayloads(store, 'asc', READ_ROWS));
+  const times = Object.fromEntries(Object.keys(ways).map((name) => [name, []]));
+  for (let round = 0; round < repeat; round++) {
+    for (const name of shuffled(Object.keys(ways))) {
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_BEFORE_READ_MS));
+      times[name].push((await timed(ways[name])).ms);
+    }
+  }
+
+  const medians = Object.fromEntries(
+    Object.entries(times).map(([name, values]) => [name, Math.round(median(values))]),
+  );
+  return { ...medians, 'first bulk read (ms)': Math.round(first.ms), runs: repeat };
+}
+
+function shuffled(values) {
+  const copy = [...values];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other], copy[index]];
+  }
+  return copy;
+}
+
+/** The read as it was before the bulk path: one query, then each payload decrypted in turn. */
+async function readOneByOne(store) {
+  const rows = await selectPayloads(store, 'asc', READ_ROWS);
+  return rows.map((row) => {
+    const payload = payloadOf(row);
+    return store.cipher.decrypt(payload.ciphertext, payload.address);
+  });
+}
+
+async function selectPayloads(store, order, count) {
   const rows = await store.db
     .selectFrom('sluice_audit_log')
     .select(['id', 'details'])
     .orderBy('id', order)
     .limit(count)
     .execute();
-  const started = performance.now();
-  for (const row of rows) {
-    const address = { table: 'sluice_audit_log', column: 'details', rowId: row.id };
-    store.cipher.decrypt(row.details, address);
-  }
   if (rows.length !== count) throw new Error(`read ${rows.length} rows, not ${count}`);
-  return performance.now() - started;
+  return rows;
+}
+
+function payloadOf(row) {
+  return {
+    ciphertext: row.details,
+    address: { table: 'sluice_audit_log', column: 'details', rowId: row.id },
+  };
 }
 
 async function stateBytes(store) {
@@ -193,6 +286,11 @@ function median(values) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const megabytes = Number(process.argv[2] ?? 1024);
-  console.table(await benchStateBackup({ megabytes, postgresUrl: process.argv[3] }));
+  if (process.argv[2] === '--read-only') {
+    const repeat = Number(process.argv[3] ?? 7);
+    console.table(await benchPayloadReads({ repeat, postgresUrl: process.argv[4] }));
+  } else {
+    const megabytes = Number(process.argv[2] ?? 1024);
+    console.table(await benchStateBackup({ megabytes, postgresUrl: process.argv[3] }));
+  }
 }

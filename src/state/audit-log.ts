@@ -1,4 +1,5 @@
 import { SluiceError } from '../core/errors.js';
+import { decryptPayloadTexts } from './payload-decryption.js';
 import { newRowId } from './row-id.js';
 import type { StateStore } from './state-store.js';
 import type { PayloadAddress } from './state-types.js';
@@ -53,7 +54,7 @@ export async function appendAuditEntry(
   return { ...input, id, occurredAt };
 }
 
-/** Reads entries oldest first, decrypting their details. */
+/** Reads entries oldest first, decrypting their details through the bulk read path. */
 export async function readAuditEntries(
   store: StateStore,
   query: AuditQuery,
@@ -70,17 +71,18 @@ export async function readAuditEntries(
   if (query.after !== undefined) select = select.where('id', '>', query.after);
 
   const rows = await select.execute();
-  return rows.map((row) => {
-    const id = String(row.id);
-    return {
-      id,
-      occurredAt: String(row.occurred_at),
-      actor: String(row.actor),
-      action: String(row.action),
-      subject: String(row.subject),
-      details: JSON.parse(store.cipher.decryptText(row.details as Buffer, addressOf(id))),
-    };
-  });
+  const details = await decryptPayloadTexts(
+    store,
+    rows.map((row) => ({ ciphertext: row.details as Buffer, address: addressOf(String(row.id)) })),
+  );
+  return rows.map((row, index) => ({
+    id: String(row.id),
+    occurredAt: String(row.occurred_at),
+    actor: String(row.actor),
+    action: String(row.action),
+    subject: String(row.subject),
+    details: JSON.parse(String(details[index])),
+  }));
 }
 
 function addressOf(rowId: string): PayloadAddress {

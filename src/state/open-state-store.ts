@@ -1,6 +1,7 @@
 import { createPayloadCipher } from './crypto/payload-cipher.js';
 import { STATE_MIGRATIONS } from './migrations/index.js';
 import { checkStoreVersion, migrateStore, orderMigrations } from './migrator.js';
+import { closePayloadDecryption } from './payload-decryption.js';
 import { openPostgresBackend } from './postgres/postgres-backend.js';
 import { openSqliteBackend } from './sqlite/sqlite-backend.js';
 import { listStateTables } from './state-catalog.js';
@@ -71,7 +72,9 @@ function assembleStore(
         .flatMap((migration) => migration.encryptedColumns ?? []),
     tableNames: () => listStateTables(db, location.backend),
     close: () => {
-      closing ??= connection.close();
+      closing ??= Promise.all([closePayloadDecryption(store), connection.close()]).then(
+        () => undefined,
+      );
       return closing;
     },
   };

@@ -13,13 +13,22 @@ import type { KeyRing, PayloadAddress, PayloadCipher, StateKey } from '../state-
  * address, so a ciphertext copied to another table, column or row fails to decrypt.
  */
 
-const FORMAT_VERSION = 1;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
+/** The constants of the payload format, shared with the decryption workers. */
+export const PAYLOAD_FORMAT = {
+  version: 1,
+  nonceBytes: 12,
+  tagBytes: 16,
+  algorithm: 'aes-256-gcm',
+  addressDomain: 'sluice payload v1',
+} as const;
+
+const FORMAT_VERSION = PAYLOAD_FORMAT.version;
+const NONCE_BYTES = PAYLOAD_FORMAT.nonceBytes;
+const TAG_BYTES = PAYLOAD_FORMAT.tagBytes;
 const KEY_BYTES = 32;
 const PRINTABLE_ASCII = /^[\x21-\x7e]{1,255}$/;
-const ALGORITHM = 'aes-256-gcm';
-const ADDRESS_DOMAIN = Buffer.from('sluice payload v1', 'ascii');
+const ALGORITHM = PAYLOAD_FORMAT.algorithm;
+const ADDRESS_DOMAIN = Buffer.from(PAYLOAD_FORMAT.addressDomain, 'ascii');
 
 type Header = { readonly keyId: string; readonly bodyStart: number };
 
