@@ -60,7 +60,7 @@ export function upkeepOf(kind: ModelKind): Upkeep {
   }
 }
 
-/** The id of a snapshot's version, shared by every snapshot of that version: `<model>/<version>`. */
+/** The id of a snapshot's version, shared by its snapshots: `<model>/<version>`. */
 export function versionIdOf(snapshot: Pick<Snapshot, 'name' | 'version'>): string {
   return `${snapshot.name}/${snapshot.version}`;
 }

@@ -143,7 +143,8 @@ function staleError(promotion: Promotion, revision: number, planId: unknown): Sl
   const what =
     promotion.baseRevision === 0
       ? `was created${by} after this plan was made`
-      : `moved from revision ${promotion.baseRevision} to ${revision}${by} after this plan was made`;
+      : `moved from revision ${promotion.baseRevision} to ${revision}${by} ` +
+        'after this plan was made';
   return new SluiceError(
     'plan_stale',
     `Environment '${promotion.name}' ${what}, so the plan no longer applies; run ` +

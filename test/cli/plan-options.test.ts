@@ -639,21 +639,9 @@ describe.each(enginesUnderTest())('sluice plan options on $name', (engine) => {
   });
 
   it('refuses to restate in dev a version prod uses, and leaves prod unchanged', async () => {
-    const h = await harness({ 'models/events.sql': COPY_OF('events', '{s}_raw.events') });
-    await createRawEvents(h);
-    await applyProd(h);
-    await h.execute('UPDATE {s}_raw.events SET amount = 10');
+    const h = await prodWithChangedSource();
 
-    const dev = await h.plan(
-      'dev',
-      '--restate-model',
-      h.name('events'),
-      '--start',
-      '2024-01-03',
-      '--end',
-      '2024-01-04',
-      '--auto-apply',
-    );
+    const dev = await h.plan('dev', ...restateJanuaryThirdAndFourth(h));
 
     expect(dev.code).toBe(1);
     expect(dev.stderr).toMatch(/would change the rows 'prod' shows: both use the same version/);
@@ -661,20 +649,9 @@ describe.each(enginesUnderTest())('sluice plan options on $name', (engine) => {
   });
 
   it('restates a range in prod with --restate-model and --start/--end', async () => {
-    const h = await harness({ 'models/events.sql': COPY_OF('events', '{s}_raw.events') });
-    await createRawEvents(h);
-    await applyProd(h);
-    await h.execute('UPDATE {s}_raw.events SET amount = 10');
+    const h = await prodWithChangedSource();
 
-    const restated = await h.plan(
-      '--restate-model',
-      h.name('events'),
-      '--start',
-      '2024-01-03',
-      '--end',
-      '2024-01-04',
-      '--auto-apply',
-    );
+    const restated = await h.plan(...restateJanuaryThirdAndFourth(h));
 
     expect(restated.code).toBe(0);
     expect(await amountsOf(h, '{s}.events')).toEqual([
@@ -751,6 +728,27 @@ describe.each(enginesUnderTest())('sluice plan options on $name', (engine) => {
     ]);
     expect(await amountsOf(h, '{s}__dev.orders')).toEqual(amounts(1, 11, 2));
   });
+
+  /** Prod built from `<schema>_raw.events`, whose amounts then change from 1 to 10. */
+  async function prodWithChangedSource(): Promise<Harness> {
+    const h = await harness({ 'models/events.sql': COPY_OF('events', '{s}_raw.events') });
+    await createRawEvents(h);
+    await applyProd(h);
+    await h.execute('UPDATE {s}_raw.events SET amount = 10');
+    return h;
+  }
+
+  function restateJanuaryThirdAndFourth(h: Harness): string[] {
+    return [
+      '--restate-model',
+      h.name('events'),
+      '--start',
+      '2024-01-03',
+      '--end',
+      '2024-01-04',
+      '--auto-apply',
+    ];
+  }
 
   /** The source table `<schema>_raw.events`: one row per day of 2024-01-01..10, amount 1. */
   async function createRawEvents(h: Harness) {

@@ -33,7 +33,8 @@ try {
     columns.map((column) => column.name),
   );
   const count = await adapter.query(`SELECT COUNT(*) AS n FROM ${adapter.quoteTable(table)}`);
-  console.log(`Loaded ${count.rows[0]?.n} rows into raw.orders of ${join(root, '.sluice', 'shop.duckdb')}`);
+  const file = join(root, '.sluice', 'shop.duckdb');
+  console.log(`Loaded ${count.rows[0]?.n} rows into raw.orders of ${file}`);
 } finally {
   await adapter.close();
 }

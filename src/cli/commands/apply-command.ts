@@ -28,7 +28,8 @@ export async function applyCommand(
     if (stored.status === 'applied') {
       throw new SluiceError(
         'usage',
-        `Plan ${planId} was applied already (${stored.finishedAt ?? 'earlier'}); run 'sluice plan' for a new one`,
+        `Plan ${planId} was applied already (${stored.finishedAt ?? 'earlier'}); ` +
+          "run 'sluice plan' for a new one",
       );
     }
     const plan = stored.plan;

@@ -112,7 +112,8 @@ function report(context: CommandContext, outcomes: ReadonlyMap<ModelTask, TaskOu
   if (failed > 0) {
     throw new SluiceError(
       'audit_failed',
-      `${failed} of ${outcomes.size} audits failed; the lines above name each audit, model and interval`,
+      `${failed} of ${outcomes.size} audits failed; ` +
+        'the lines above name each audit, model and interval',
     );
   }
 }

@@ -60,7 +60,8 @@ export function invalidateCommand(
   return withStore(context, options, true, async (store) => {
     if (!(await expireEnvironment(store, name))) throw missingEnvironment(name);
     context.output.stdout.write(
-      `Environment '${name}' is invalidated: it has expired, and the janitor will remove its views.\n`,
+      `Environment '${name}' is invalidated: it has expired, ` +
+        'and the janitor will remove its views.\n',
     );
   });
 }

@@ -108,7 +108,8 @@ function printText(
   const section = (title: string, ranges: readonly TimeRange[]) => {
     const plural = ranges.length === 1 ? 'range' : 'ranges';
     out.write(
-      `${title}: ${report.count(ranges).toLocaleString('en')} intervals in ${ranges.length} ${plural}\n`,
+      `${title}: ${report.count(ranges).toLocaleString('en')} intervals ` +
+        `in ${ranges.length} ${plural}\n`,
     );
     for (const range of ranges) out.write(`  ${formatRange(range)}\n`);
   };

@@ -73,9 +73,7 @@ export async function planCommand(
     const shouldApply = options.autoApply === true || (!isJson && (await confirm(context, name)));
     if (!shouldApply) {
       if (isJson) {
-        out.write(
-          `${JSON.stringify(planJson(draft.plan, { hasChanges: true, isApplied: false }), null, 2)}\n`,
-        );
+        writeJson(out, planJson(draft.plan, { hasChanges: true, isApplied: false }));
       } else {
         out.write(
           `\nNothing was applied. To apply this plan, run 'sluice apply ${draft.plan.id}', or ` +
@@ -97,13 +95,15 @@ export async function planCommand(
       isQuiet: isJson,
     });
     if (isJson) {
-      out.write(
-        `${JSON.stringify(planJson(draft.plan, { hasChanges: true, isApplied: true }), null, 2)}\n`,
-      );
+      writeJson(out, planJson(draft.plan, { hasChanges: true, isApplied: true }));
     } else {
       out.write(`Applied: environment '${name}' is at revision ${revision}.\n`);
     }
   });
+}
+
+function writeJson(out: NodeJS.WritableStream, value: unknown): void {
+  out.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Asks on a terminal; without one the answer is no, and the caller says how to apply. */

@@ -55,7 +55,8 @@ export async function rollbackCommand(
   );
 
   context.output.stdout.write(
-    `Rolled back '${name}' to its previous ${result.restoredModels} models (revision ${result.revision}).\n`,
+    `Rolled back '${name}' to its previous ${result.restoredModels} models ` +
+      `(revision ${result.revision}).\n`,
   );
   const failed = result.models.filter((model) => model.outcome === 'failed');
   if (failed.length > 0) {

@@ -104,6 +104,7 @@ function parseConcurrency(text: string | undefined): number {
   if (Number.isSafeInteger(value) && value >= 1 && value <= 256) return value;
   throw new SluiceError(
     'usage',
-    `--concurrency '${text}' is not a whole number from 1 to 256; give how many tasks may run at once`,
+    `--concurrency '${text}' is not a whole number from 1 to 256; ` +
+      'give how many tasks may run at once',
   );
 }

@@ -4,7 +4,7 @@
  * with Date.UTC, never by stepping one interval at a time.
  */
 
-import type { IntervalUnit } from '../model.js';
+import { INTERVAL_UNITS, type IntervalUnit } from '../model.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -21,16 +21,8 @@ const FIXED_LENGTH_MS: Readonly<Record<IntervalUnit, number | undefined>> = {
   year: undefined,
 };
 
-/** Units from the finest to the coarsest. */
-export const UNITS_FINEST_FIRST: readonly IntervalUnit[] = [
-  'five_minute',
-  'quarter_hour',
-  'half_hour',
-  'hour',
-  'day',
-  'month',
-  'year',
-];
+/** Units from the finest to the coarsest: the order INTERVAL_UNITS lists them in. */
+export const UNITS_FINEST_FIRST: readonly IntervalUnit[] = INTERVAL_UNITS;
 
 /**
  * The shortest length of a unit in milliseconds, for comparing units with gaps between cron ticks:

@@ -22,9 +22,10 @@ export type TaskRunnerDeps = {
 
 /**
  * Runs one task on the engine. A model task renders the model from the definitions it carries,
- * with its references pointed at the physical tables it names, then creates the version's table
- * or evaluates its interval; a promote task points an environment's views at its tables. Every failure comes back as an outcome, never as a throw, so the caller
- * can report it; the engine's work for a failed task is rolled back by the materialisation.
+ * with its references pointed at the physical tables it names, then creates the version's table,
+ * evaluates its interval or audits it; a promote task points an environment's views at its
+ * tables, and a cleanup task drops what nothing uses. Every failure comes back as an outcome,
+ * never as a throw, so the caller can report it; a failed write is rolled back.
  */
 export async function runTask(
   task: Task,

@@ -89,20 +89,14 @@ export async function runJanitor(
     ? remaining.filter((environment) => expiredEnvironmentsOf([environment], now).length === 0)
     : remaining;
   const plan = await planTableDrops(context.store, holding, now, context.tableTtlMs);
+  let tables: Awaited<ReturnType<typeof dropTables>>;
   if (isDryRun) {
-    const tables = plan.drops.map((drop) => ({ ...drop, status: 'planned' as const }));
-    return {
-      isDryRun,
-      environments,
-      tables,
-      waitingTables: plan.waiting,
-      tableTtlMs: context.tableTtlMs,
-    };
+    tables = plan.drops.map((drop) => ({ ...drop, status: 'planned' as const }));
+  } else {
+    await markVersionsUnused(context.store, plan.newlyUnusedIds, now);
+    await clearVersionsUnused(context.store, plan.usedAgainIds);
+    tables = await dropTables(plan.drops, context);
   }
-
-  await markVersionsUnused(context.store, plan.newlyUnusedIds, now);
-  await clearVersionsUnused(context.store, plan.usedAgainIds);
-  const tables = await dropTables(plan.drops, context);
   return {
     isDryRun,
     environments,

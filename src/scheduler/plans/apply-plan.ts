@@ -192,6 +192,7 @@ function checkBase(plan: Plan, current: EnvironmentRecord | undefined): void {
   throw new SluiceError(
     'plan_stale',
     `Environment '${plan.environment}' changed since this plan was made (revision ` +
-      `${plan.baseRevision} then, ${revision} now${by}); run 'sluice plan ${plan.environment}' again`,
+      `${plan.baseRevision} then, ${revision} now${by}); ` +
+      `run 'sluice plan ${plan.environment}' again`,
   );
 }

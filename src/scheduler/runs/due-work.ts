@@ -21,7 +21,7 @@ export type VersionProgress = {
   readonly processed: readonly TimeRange[];
 };
 
-/** The work due for a snapshot's version at `nowMs`, by range arithmetic over what was processed. */
+/** The work due for a snapshot's version at `nowMs`, from what was processed. */
 export function dueWorkOf(snapshot: Snapshot, progress: VersionProgress, nowMs: number): DueWork {
   const upkeep = upkeepOf(snapshot.model.kind);
   if (upkeep === 'none') return { needsCreate: false, settings: undefined, missing: [] };

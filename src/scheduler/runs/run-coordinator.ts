@@ -49,7 +49,7 @@ export type { ModelOutcome, ModelResult, RunEvent } from './run-state.js';
 export type RunOptions = {
   readonly runId: string;
   readonly pool: TaskPool;
-  /** The run's clock: what is due is computed at this instant, and it is every task's execution time. */
+  /** The run's clock: what is due at this instant runs, with it as every task's execution time. */
   readonly nowMs: number;
   readonly lease: LeaseSettings;
   readonly logger: Logger;
@@ -221,7 +221,7 @@ export class RunCoordinator implements TaskSource {
     return { ...due, missing, needsCreate: due.needsCreate || isForwardOnly };
   }
 
-  /** Records an evaluated range as processed (its complete part) and takes it off what is missing. */
+  /** Records the complete part of an evaluated range as processed and takes it off the missing. */
   async #recordRange(state: NodeState, range: TimeRange | undefined): Promise<void> {
     if (range === undefined || state.settings === undefined) return;
     const complete = completePart(state.settings, range, this.options.nowMs);
