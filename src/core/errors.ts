@@ -41,6 +41,13 @@ export type ErrorCode =
   | 'plan_locked'
   | 'audit_failed'
   | 'audit_invalid'
+  | 'request_invalid'
+  | 'auth_invalid'
+  | 'auth_forbidden'
+  | 'rate_limited'
+  | 'client_exists'
+  | 'client_not_found'
+  | 'audit_chain_broken'
   | 'usage'
   | 'internal';
 
