@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { SluiceError } from '../core/errors.js';
+import { appendAuditEntry } from './audit-log.js';
 import { hitFailpoint } from './failpoint.js';
 import type { StateDatabase, StateStore } from './state-store.js';
 import type { EncryptedColumn, PayloadAddress } from './state-types.js';
@@ -9,7 +10,9 @@ import { internalsOf } from './store-internals.js';
  * `sluice state rekey`: rewraps every encrypted payload that is not on the key ring's active key,
  * then (on SQLite) re-encrypts the file itself, then counts the payloads per key. Rows are walked
  * in id order with a cursor and rewrapped in batches, each committed on its own, so a run that
- * dies loses nothing and the next run skips the rows already on the active key.
+ * dies loses nothing and the next run skips the rows already on the active key. A run that
+ * completes records itself in the audit log (encrypted with the active key, so the payload
+ * counts it reports include that entry).
  */
 
 /** Where a rekey run is, reported after each batch. */
@@ -24,6 +27,8 @@ export type RekeyProgress = {
 export type RekeyOptions = {
   readonly batchSize?: number;
   readonly onProgress?: (progress: RekeyProgress) => void;
+  /** Who runs it, for the audit log; 'local' (the command line on this machine) by default. */
+  readonly actor?: string;
 };
 
 /** What a rekey run did, and how many payloads each key id encrypts afterwards. */
@@ -63,6 +68,12 @@ export async function rekeyState(
     await rewrapColumn(store, column, batchSize, run, options.onProgress);
   }
   await internalsOf(store).rekeyFile();
+  await appendAuditEntry(store, {
+    actor: options.actor ?? 'local',
+    action: 'state.rekeyed',
+    subject: 'state',
+    details: { keyId: store.keyRing.active.id, rows: run.rewrapped },
+  });
 
   return { rewrapped: run.rewrapped, rowsByKey: await countPayloadsByKey(store, batchSize) };
 }

@@ -58,7 +58,7 @@ describe('sluice state', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('pass --yes');
     expect(restore.code).toBe(0);
-    expect(entries.map((entry) => entry.action)).toEqual(['first']);
+    expect(entries.map((entry) => entry.action)).toEqual(['first', 'state.restored']);
   });
 
   it('rekeys to a new key and reports that no row uses the old one', async () => {

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/core/errors.js';
-import { appendAuditEntry, readAuditEntries } from '../../src/state/audit-log.js';
+import {
+  appendAuditEntry,
+  auditDetailsAddress,
+  auditEntryHash,
+  readAuditEntries,
+  readAuditRows,
+} from '../../src/state/audit-log.js';
 import { openStateStore } from '../../src/state/open-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import {
@@ -47,10 +53,50 @@ for (const backend of stateBackendsUnderTest()) {
       const entries = await readAuditEntries(store, { limit: 10 });
       expect(entries).toEqual(written);
       expect(entries.map((entry) => entry.id)).toEqual(written.map((entry) => entry.id).sort());
+      expect(entries.map((entry) => entry.seq)).toEqual([1, 2, 3]);
       expect(Date.parse(entries[0]?.occurredAt ?? '')).not.toBeNaN();
+      for (const entry of entries) expect(entry.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(new Set(entries.map((entry) => entry.hash)).size).toBe(3);
     });
 
-    it('pages through entries after a given id', async () => {
+    it('chains each entry to the hash of the one before', async () => {
+      const store = await openFresh();
+      for (const action of ['first', 'second', 'third']) {
+        await appendAuditEntry(store, { actor: 'a', action, subject: 's', details: {} });
+      }
+
+      const rows = await readAuditRows(store, { limit: 10 });
+      expect(rows.map((row) => row.prevHash)).toEqual([null, rows[0]?.hash, rows[1]?.hash]);
+    });
+
+    it('keeps the salt that enters the hash inside the encrypted details', async () => {
+      const store = await openFresh();
+      const entry = await appendAuditEntry(store, {
+        actor: 'a',
+        action: 'client.created',
+        subject: 'ci',
+        details: { roles: ['viewer'] },
+      });
+
+      const [row] = await readAuditRows(store, { limit: 1 });
+      const stored = JSON.parse(
+        store.cipher.decryptText(row?.ciphertext ?? Buffer.alloc(0), auditDetailsAddress(entry.id)),
+      );
+      expect(stored).toEqual({ salt: expect.any(String), details: { roles: ['viewer'] } });
+      expect(Buffer.from(stored.salt, 'base64')).toHaveLength(16);
+      const rehashed = auditEntryHash({ ...entry, prevHash: null, salt: stored.salt });
+      expect(rehashed).toBe(entry.hash);
+    });
+
+    it('refuses a read position that is not a sequence number', async () => {
+      const store = await openFresh();
+
+      const error = await readAuditEntries(store, { limit: 1, after: 1.5 }).catch((e) => e);
+      expect(error).toBeInstanceOf(SluiceError);
+      expect((error as SluiceError).code).toBe('usage');
+    });
+
+    it('pages through entries after a given sequence number', async () => {
       const store = await openFresh();
       for (let index = 0; index < 5; index++) {
         await appendAuditEntry(store, {
@@ -62,7 +108,7 @@ for (const backend of stateBackendsUnderTest()) {
       }
 
       const first = await readAuditEntries(store, { limit: 2 });
-      const rest = await readAuditEntries(store, { limit: 10, after: first.at(-1)?.id });
+      const rest = await readAuditEntries(store, { limit: 10, after: first.at(-1)?.seq });
       expect(first.map((entry) => entry.details)).toEqual([{ index: 0 }, { index: 1 }]);
       expect(rest.map((entry) => entry.details)).toEqual([
         { index: 2 },

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../../src/core/logger.js';
+import { verifyAuditChain } from '../../src/state/audit-chain.js';
 import { readAuditEntries } from '../../src/state/audit-log.js';
 import {
   createBackup,
@@ -17,6 +18,7 @@ import {
 } from '../../src/state/backup/backup.js';
 import { formatKeyRing } from '../../src/state/crypto/key-ring.js';
 import { STATE_MIGRATIONS } from '../../src/state/migrations/index.js';
+import type { StateStore } from '../../src/state/state-store.js';
 import { errorOf } from '../helpers/errors.js';
 import { stateBackendsUnderTest, testKeyRing, testStateKey } from '../helpers/state-backends.js';
 import {
@@ -50,6 +52,22 @@ function recordingLogger(lines: { level: string; message: string; fields: LogFie
     child: () => logger,
   };
   return logger;
+}
+
+/**
+ * Checks that every table holds exactly its rows at backup time, except the audit log, which also
+ * holds the entry recording the restore, chained after the backup's last entry.
+ */
+async function expectRestored(store: StateStore, atBackup: Record<string, string[]>) {
+  const { sluice_audit_log: entries = [], ...tables } = await snapshotTables(store);
+  const { sluice_audit_log: entriesAtBackup = [], ...tablesAtBackup } = atBackup;
+
+  expect(tables).toEqual(tablesAtBackup);
+  expect(entries).toEqual(expect.arrayContaining(entriesAtBackup));
+  expect(entries).toHaveLength(entriesAtBackup.length + 1);
+  const last = (await readAuditEntries(store, { limit: 1_000 })).at(-1);
+  expect(last).toMatchObject({ actor: 'local', action: 'state.restored', subject: 'state' });
+  expect(await verifyAuditChain(store)).toMatchObject({ intact: true });
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -122,12 +140,23 @@ for (const backend of stateBackendsUnderTest()) {
       const manifest = await restoreBackup(store, backup.path);
 
       expect(manifest.checksumSha256).toBe(backup.checksumSha256);
-      expect(await snapshotTables(store)).toEqual(atBackup);
+      await expectRestored(store, atBackup);
       const entries = await readAuditEntries(store, { limit: 100 });
-      expect(entries.map((entry) => entry.subject)).toEqual(
-        [0, 1, 2, 3, 4].map((i) => `before-${i}`),
-      );
+      expect(entries.map((entry) => entry.subject)).toEqual([
+        ...[0, 1, 2, 3, 4].map((i) => `before-${i}`),
+        'state',
+      ]);
       expect(entries[4]?.details).toMatchObject({ index: 4, tag: 'before' });
+      expect(entries[5]).toMatchObject({
+        seq: 6,
+        actor: 'local',
+        action: 'state.restored',
+        details: {
+          backup: backup.file,
+          createdAt: manifest.createdAt,
+          schemaVersion: manifest.schemaVersion,
+        },
+      });
       await writeParents(store, 1, 'after restore');
     });
 
@@ -142,7 +171,7 @@ for (const backend of stateBackendsUnderTest()) {
       await restoreBackup(store, backup.path);
 
       expect(backup.tables.test_notes).toBe(4_500);
-      expect(await snapshotTables(store)).toEqual(atBackup);
+      await expectRestored(store, atBackup);
     });
 
     it('writes a manifest naming the file, its checksum, key, schema version and row counts', async () => {
@@ -171,10 +200,13 @@ for (const backend of stateBackendsUnderTest()) {
           sluice_environments: 0,
           sluice_intervals: 0,
           sluice_leases: 0,
+          sluice_oauth_client_secrets: 0,
+          sluice_oauth_clients: 0,
           sluice_plans: 0,
           sluice_schema_migrations: STATE_MIGRATIONS.length + 1,
+          sluice_signing_keys: 0,
           sluice_snapshots: 0,
-          sluice_store_info: 2,
+          sluice_store_info: 3,
           sluice_versions: 0,
           test_a_children: 8,
           test_notes: 0,
@@ -206,8 +238,8 @@ for (const backend of stateBackendsUnderTest()) {
         return createBackup(store, { dir, reason: 'manual' });
       });
 
-      expect(backup.tables.sluice_store_info).toBe(2);
-      expect((await verifyBackup(backup.path, ring)).tables.sluice_store_info).toBe(2);
+      expect(backup.tables.sluice_store_info).toBe(3);
+      expect((await verifyBackup(backup.path, ring)).tables.sluice_store_info).toBe(3);
     });
 
     it('keeps payloads and the file unreadable without the key', async () => {

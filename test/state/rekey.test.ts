@@ -118,7 +118,8 @@ for (const backend of stateBackendsUnderTest()) {
           batchSize: 5,
           onProgress: (p) => progress.push(p),
         });
-        expect(report).toEqual({ rewrapped: 23, rowsByKey: { k2: 23 } });
+        // The run's own audit entry is the 24th payload.
+        expect(report).toEqual({ rewrapped: 23, rowsByKey: { k2: 24 } });
       } finally {
         await store.close();
       }
@@ -130,7 +131,30 @@ for (const backend of stateBackendsUnderTest()) {
         scanned: 23,
         rewrapped: 23,
       });
-      expect(await readAll(location, onlyNewRing)).toEqual(written);
+      const entries = await readAll(location, onlyNewRing);
+      expect(entries.slice(0, 23)).toEqual(written);
+      expect(entries.slice(23)).toMatchObject([
+        {
+          actor: 'local',
+          action: 'state.rekeyed',
+          subject: 'state',
+          details: { keyId: 'k2', rows: 23 },
+        },
+      ]);
+    });
+
+    it('records who ran it in the audit log', async () => {
+      const location = await freshLocation();
+      await writeEntries(location, 2);
+      const store = await openStateStore({ location, keyRing: newRing });
+      try {
+        await rekeyState(store, { actor: 'admin-client' });
+      } finally {
+        await store.close();
+      }
+
+      const last = (await readAll(location, onlyNewRing)).at(-1);
+      expect(last).toMatchObject({ actor: 'admin-client', action: 'state.rekeyed', seq: 3 });
     });
 
     it('rewraps nothing when every payload is already on the active key', async () => {
@@ -139,7 +163,8 @@ for (const backend of stateBackendsUnderTest()) {
       const store = await openStateStore({ location, keyRing: newRing });
       try {
         await rekeyState(store);
-        expect(await rekeyState(store)).toEqual({ rewrapped: 0, rowsByKey: { k2: 4 } });
+        // Four entries and one audit entry per run.
+        expect(await rekeyState(store)).toEqual({ rewrapped: 0, rowsByKey: { k2: 6 } });
       } finally {
         await store.close();
       }
@@ -164,12 +189,14 @@ for (const backend of stateBackendsUnderTest()) {
           expect(await countPayloadsByKey(store)).toEqual({ k1: 40, k2: 10 });
           expect(await rekeyState(store, { batchSize: 5 })).toEqual({
             rewrapped: 40,
-            rowsByKey: { k2: 50 },
+            rowsByKey: { k2: 51 },
           });
         } finally {
           await store.close();
         }
-        expect(await readAll(location, onlyNewRing)).toEqual(written);
+        const entries = await readAll(location, onlyNewRing);
+        expect(entries.slice(0, 50)).toEqual(written);
+        expect(entries.slice(50).map((entry) => entry.action)).toEqual(['state.rekeyed']);
       });
     });
   });

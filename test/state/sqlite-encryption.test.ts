@@ -112,11 +112,13 @@ describe('the encrypted SQLite state file', () => {
     await store.close();
 
     const rekeyed = await open(newRing);
-    expect(await rekeyState(rekeyed)).toEqual({ rewrapped: 1, rowsByKey: { k2: 1 } });
+    expect(await rekeyState(rekeyed)).toEqual({ rewrapped: 1, rowsByKey: { k2: 2 } });
     await rekeyed.close();
 
     const reopened = await open(onlyNewRing);
-    expect(await readAuditEntries(reopened, { limit: 10 })).toEqual([entry]);
+    const entries = await readAuditEntries(reopened, { limit: 10 });
+    expect(entries[0]).toEqual(entry);
+    expect(entries.map((read) => read.action)).toEqual(['b', 'state.rekeyed']);
     expect((await openError(oldRing)).code).toBe('state_key_invalid');
   });
 

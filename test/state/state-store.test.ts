@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SluiceError } from '../../src/core/errors.js';
-import { appendAuditEntry, readAuditEntries } from '../../src/state/audit-log.js';
 import { STATE_MIGRATIONS } from '../../src/state/migrations/index.js';
 import { migrationStatus } from '../../src/state/migrator.js';
 import { openStateStore } from '../../src/state/open-state-store.js';
+import { newRowId } from '../../src/state/row-id.js';
 import type { StateDatabase, StateStore } from '../../src/state/state-store.js';
 import type { Migration, StateLocation } from '../../src/state/state-types.js';
 import { errorOf } from '../helpers/errors.js';
@@ -156,7 +156,19 @@ for (const backend of stateBackendsUnderTest()) {
     it('lets beforeMigrate read the store while the migration lock is held', async () => {
       const location = await freshLocation();
       const first = await open(location, { shouldMigrate: true });
-      await appendAuditEntry(first, { actor: 'a', action: 'b', subject: 'c', details: { n: 1 } });
+      // The audit log of schema version 1, written as that version wrote it.
+      const address = { table: 'sluice_audit_log', column: 'details', rowId: newRowId() };
+      await first.db
+        .insertInto('sluice_audit_log')
+        .values({
+          id: address.rowId,
+          occurred_at: new Date().toISOString(),
+          actor: 'a',
+          action: 'b',
+          subject: 'c',
+          details: first.cipher.encrypt(JSON.stringify({ n: 1 }), address),
+        })
+        .execute();
       await first.close();
 
       const seen: unknown[] = [];
@@ -166,7 +178,10 @@ for (const backend of stateBackendsUnderTest()) {
         beforeMigrate: async (store) => {
           seen.push(await store.schemaVersion(), await store.tableNames());
           seen.push(store.encryptedColumns().length);
-          seen.push((await readAuditEntries(store, { limit: 10 })).map((entry) => entry.details));
+          const rows = await store.db.selectFrom('sluice_audit_log').select('details').execute();
+          seen.push(
+            rows.map((row) => JSON.parse(store.cipher.decryptText(row.details as Buffer, address))),
+          );
         },
       });
 

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { SluiceError } from '../../core/errors.js';
+import { appendAuditEntry } from '../audit-log.js';
 import type { StateStore } from '../state-store.js';
 import { type BackupManifest, dataPathOf } from './backup-manifest.js';
 import { restorePostgres } from './postgres-restore.js';
@@ -12,10 +13,21 @@ import { verifyBackup } from './verify-backup.js';
  * transaction. Anything that fails leaves the store as it was.
  */
 
+/** Options of a restore. */
+export type RestoreOptions = {
+  /** Who restores, for the audit log; 'local' (the command line on this machine) by default. */
+  readonly actor?: string;
+};
+
 /**
  * Replaces the store's content with the backup at `path`; refuses a file that fails verification.
+ * The restored audit log then records the restore, after the backup's last entry.
  */
-export async function restoreBackup(store: StateStore, path: string): Promise<BackupManifest> {
+export async function restoreBackup(
+  store: StateStore,
+  path: string,
+  options: RestoreOptions = {},
+): Promise<BackupManifest> {
   const dataPath = resolve(dataPathOf(path));
   const manifest = await verifyBackup(dataPath, store.keyRing);
   await checkRestorable(store, manifest);
@@ -25,6 +37,16 @@ export async function restoreBackup(store: StateStore, path: string): Promise<Ba
   } else {
     await restorePostgres(store, dataPath, manifest);
   }
+  await appendAuditEntry(store, {
+    actor: options.actor ?? 'local',
+    action: 'state.restored',
+    subject: 'state',
+    details: {
+      backup: basename(manifest.file),
+      createdAt: manifest.createdAt,
+      schemaVersion: manifest.schemaVersion,
+    },
+  });
   return manifest;
 }
 

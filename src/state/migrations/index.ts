@@ -3,6 +3,7 @@ import { storeMigration } from './001-store.js';
 import { versionsMigration } from './002-versions.js';
 import { environmentsMigration } from './003-environments.js';
 import { unusedVersionsMigration } from './004-unused-versions.js';
+import { authMigration } from './005-auth.js';
 
 /** The state store's migrations, in order; a new one is appended with the next version. */
 export const STATE_MIGRATIONS: readonly Migration[] = [
@@ -10,4 +11,5 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
   versionsMigration,
   environmentsMigration,
   unusedVersionsMigration,
+  authMigration,
 ];
