@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { type Logger, pino } from 'pino';
+import { SluiceError } from '../../core/errors.js';
+import { startSchedulerService } from '../../scheduler/http/scheduler-service.js';
+import type { CommandContext } from '../output.js';
+import { resolveStateContext, type StateCliOptions } from '../state-context.js';
+import { openStore } from '../with-state.js';
+
+/** The options of `sluice scheduler`, as the command line gives them. */
+export type SchedulerCommandOptions = StateCliOptions & {
+  /** `HOST:PORT`, `[IPv6]:PORT`; default 127.0.0.1:8470. */
+  readonly listen?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly publicUrl?: string;
+  readonly trustProxy?: boolean;
+  readonly tokenTtl?: string;
+  readonly logLevel?: string;
+};
+
+const DEFAULT_LISTEN = '127.0.0.1:8470';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+
+/** Field paths whose values are replaced in every log line, should a caller ever pass one. */
+const REDACTED_PATHS = ['secret', 'token', 'password', '*.secret', '*.token', '*.password'];
+
+/**
+ * `sluice scheduler`: opens the state store (migrating it after a verified backup; a store newer
+ * than this build is refused), serves the Scheduler's API until SIGTERM or SIGINT, then stops
+ * gracefully: requests in flight finish, the store is closed, and the command returns so that the
+ * process exits 0. Logs are JSON lines on standard output.
+ */
+export async function schedulerCommand(
+  context: CommandContext,
+  options: SchedulerCommandOptions,
+): Promise<void> {
+  const listen = parseListenAddress(options.listen ?? DEFAULT_LISTEN);
+  const tls = await readTls(options.tlsCert, options.tlsKey);
+  const tokenTtlSec = options.tokenTtl === undefined ? undefined : parseTokenTtl(options.tokenTtl);
+  const logger = createServiceLogger(options.logLevel ?? 'info', context.output.stdout);
+
+  const state = await resolveStateContext(context.projectDir, options);
+  const store = await openStore(state, context, true);
+  try {
+    const service = await startSchedulerService({
+      store,
+      listenHost: listen.host,
+      listenPort: listen.port,
+      logger,
+      ...(tls === undefined ? {} : { tls }),
+      ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
+      ...(tokenTtlSec === undefined ? {} : { tokenTtlSec }),
+      trustProxy: options.trustProxy === true,
+    });
+
+    const signal = await nextStopSignal();
+    logger.child({ component: 'scheduler' }).info({ signal }, 'shutting down');
+    await service.close();
+  } finally {
+    await store.close();
+  }
+}
+
+/** Parses `HOST:PORT` or `[IPv6]:PORT`; port 0 picks a free port (logged when listening). */
+export function parseListenAddress(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (host === undefined || !Number.isInteger(port) || port > 65535) {
+    throw new SluiceError(
+      'usage',
+      `--listen '${text}' is not an address to listen on; write HOST:PORT, such as ` +
+        `'${DEFAULT_LISTEN}', '0.0.0.0:8470' or '[::1]:8470'`,
+    );
+  }
+  return { host, port };
+}
+
+async function readTls(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new SluiceError(
+      'usage',
+      'HTTPS needs both --tls-cert and --tls-key; give both, or neither to serve plain HTTP ' +
+        'behind a proxy that terminates TLS',
+    );
+  }
+  return {
+    cert: await readPemFile(certFile, 'TLS certificate'),
+    key: await readPemFile(keyFile, 'TLS private key'),
+  };
+}
+
+async function readPemFile(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unreadable';
+    throw new SluiceError(
+      'usage',
+      `Could not read the ${what} file '${path}' (${code}); check the path and that this user ` +
+        'may read it',
+    );
+  }
+}
+
+function parseTokenTtl(text: string): number {
+  const seconds = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(seconds >= 60 && seconds <= 86_400)) {
+    throw new SluiceError(
+      'usage',
+      `--token-ttl '${text}' is not a token lifetime; give whole seconds from 60 to 86400 ` +
+        '(default 600)',
+    );
+  }
+  return seconds;
+}
+
+function createServiceLogger(level: string, out: NodeJS.WritableStream): Logger {
+  if (!LOG_LEVELS.includes(level)) {
+    throw new SluiceError(
+      'usage',
+      `--log-level '${level}' is not a log level; use one of ${LOG_LEVELS.join(', ')}`,
+    );
+  }
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, out);
+}
+
+function nextStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      // A second signal while stopping gets the default action: the process ends at once.
+      for (const name of STOP_SIGNALS) process.off(name, stop);
+      resolve(signal);
+    };
+    for (const name of STOP_SIGNALS) process.on(name, stop);
+  });
+}

@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { SluiceError } from '../../core/errors.js';
+import type { StateStore } from '../../state/state-store.js';
+import type { RateLimit } from '../auth/rate-limiter.js';
+import type { SigningKeyOptions } from '../auth/signing-keys.js';
+
+/** What the caller gives to start the Scheduler's HTTP service. */
+export type SchedulerServiceOptions = {
+  /** Opened (and migrated) by the caller; closing the service leaves it open. */
+  readonly store: StateStore;
+  readonly listenHost: string;
+  /** 0 lets the system pick a free port (tests). */
+  readonly listenPort: number;
+  /** Serve HTTPS with this PEM certificate and key; without it, plain HTTP (behind a proxy). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /**
+   * The issuer and the base of every published URL; by default `scheme://host:port` of the
+   * address actually bound. Set it when clients reach the service by another name (a proxy, a
+   * load balancer, or a listener on all interfaces).
+   */
+  readonly publicUrl?: string;
+  /** Behind a proxy: trust X-Forwarded-* for the client address and scheme. */
+  readonly trustProxy?: boolean;
+  /** Lifetime of the access tokens issued; default 600. */
+  readonly tokenTtlSec?: number;
+  /** JSON lines; the service adds `component: 'scheduler'`. */
+  readonly logger: Logger;
+  /** How often revocations made by other replicas are read; default 2000. */
+  readonly revocationRefreshMs?: number;
+  /** Every token request, per remote address; default 30 at once, one more per second. */
+  readonly tokenRateLimit?: RateLimit;
+  /** Failed client authentications, per remote address and client id; default 5, one per 5 s. */
+  readonly failedAuthRateLimit?: RateLimit;
+  /** Largest request body accepted; default 1 MiB. */
+  readonly bodyLimitBytes?: number;
+  readonly signingKeys?: SigningKeyOptions;
+};
+
+/** The same options with every default applied, checked and frozen. */
+export type ServiceSettings = {
+  readonly listenHost: string;
+  readonly listenPort: number;
+  readonly tls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  readonly publicUrl: string | undefined;
+  readonly shouldTrustProxy: boolean;
+  readonly tokenTtlSec: number;
+  readonly revocationRefreshMs: number;
+  readonly tokenRateLimit: RateLimit;
+  readonly failedAuthRateLimit: RateLimit;
+  readonly bodyLimitBytes: number;
+  readonly signingKeys: SigningKeyOptions;
+};
+
+/** A running service: where it answers, the Fastify app (for inspection), and how to stop it. */
+export type RunningScheduler = {
+  /** The public URL: the issuer and base of every published URL, without a trailing slash. */
+  readonly url: string;
+  /** Where the service listens, `scheme://address:port`; the public URL unless one was given. */
+  readonly listenUrl: string;
+  readonly app: FastifyInstance;
+  /** Stops accepting connections, lets requests in flight finish, stops the background timers. */
+  close(): Promise<void>;
+};
+
+export const DEFAULT_TOKEN_TTL_SEC = 600;
+export const DEFAULT_REVOCATION_REFRESH_MS = 2000;
+export const DEFAULT_TOKEN_RATE_LIMIT: RateLimit = { capacity: 30, refillPerSec: 1 };
+export const DEFAULT_FAILED_AUTH_RATE_LIMIT: RateLimit = { capacity: 5, refillPerSec: 0.2 };
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Applies the defaults and checks the values, so that a bad option fails at startup. */
+export function resolveServiceSettings(options: SchedulerServiceOptions): ServiceSettings {
+  const settings: ServiceSettings = {
+    listenHost: options.listenHost,
+    listenPort: options.listenPort,
+    tls: options.tls,
+    publicUrl: options.publicUrl === undefined ? undefined : checkPublicUrl(options.publicUrl),
+    shouldTrustProxy: options.trustProxy ?? false,
+    tokenTtlSec: options.tokenTtlSec ?? DEFAULT_TOKEN_TTL_SEC,
+    revocationRefreshMs: options.revocationRefreshMs ?? DEFAULT_REVOCATION_REFRESH_MS,
+    tokenRateLimit: options.tokenRateLimit ?? DEFAULT_TOKEN_RATE_LIMIT,
+    failedAuthRateLimit: options.failedAuthRateLimit ?? DEFAULT_FAILED_AUTH_RATE_LIMIT,
+    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    signingKeys: options.signingKeys ?? {},
+  };
+
+  checkInteger('listen port', settings.listenPort, 0, 65535);
+  checkInteger('token lifetime in seconds', settings.tokenTtlSec, 1, 24 * 3600);
+  checkInteger('revocation refresh interval in ms', settings.revocationRefreshMs, 1, 60_000);
+  checkInteger('body limit in bytes', settings.bodyLimitBytes, 1, 64 * 1024 * 1024);
+  return Object.freeze(settings);
+}
+
+/** The public URL without a trailing slash; only http and https, with no query or fragment. */
+export function checkPublicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usage(`The public URL '${text}' is not a URL; write it as https://host[:port][/path]`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw usage(`The public URL '${text}' must start with https:// (or http:// for tests)`);
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw usage(
+      `The public URL '${url.origin}' must have no query, fragment or credentials; ` +
+        'write it as https://host[:port][/path]',
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function checkInteger(what: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw usage(`The ${what} must be a whole number from ${min} to ${max}, not ${value}`);
+  }
+}
+
+function usage(message: string): SluiceError {
+  return new SluiceError('usage', message);
+}
