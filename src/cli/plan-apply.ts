@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../project/project-config.js';
 import { type ApplyContext, applyPlan } from '../scheduler/plans/apply-plan.js';
 import { createSqlParser } from '../sql/sql-parser.js';
 import type { StateStore } from '../state/state-store.js';
+import { localActor } from './client-access.js';
 import { withInterrupt } from './interrupt.js';
 import { localPlanExecutor } from './local-plan-executor.js';
 import type { CommandContext } from './output.js';
@@ -61,6 +62,7 @@ export async function applyFromCli(context: CommandContext, apply: CliApply): Pr
           ttlMs:
             apply.plan.environment === PROD ? undefined : apply.project.config.environmentTtlMs,
           logger: context.logger,
+          actor: localActor(),
         };
         return applyPlan(apply.plan, apply.snapshots, apply.forwardOnlyIds, applyContext);
       });

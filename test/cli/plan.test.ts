@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEntryInfo } from '../../src/protocol/audit-log-api.js';
 import { enginesUnderTest } from '../helpers/engines.js';
 import { type RunProject, writeRunProject } from '../helpers/run-project.js';
 import { runCli } from '../helpers/temp-project.js';
@@ -116,6 +118,31 @@ describe.each(enginesUnderTest())('plans and environments on $name', (engine) =>
     expect(rows.summary).toEqual([{ orders: 20 }]);
     expect(rows.people).toEqual([{ people: 2 }]);
   });
+
+  it.skipIf(engine.skipReason !== '')(
+    'records the applied plan in the audit log with its environment and model count',
+    async () => {
+      const result = await cli('audit-log', '--format', 'json');
+
+      expect(result.code).toBe(0);
+      const entries = (JSON.parse(result.stdout) as { entries: AuditEntryInfo[] }).entries;
+      const applied = entries.filter((entry) => entry.action === 'plan.applied');
+      expect(applied).toHaveLength(1);
+      expect(applied[0]).toMatchObject({
+        actor: `local:${userInfo().username}`,
+        subject: 'prod',
+        details: { models: 5, revision: 1, baseRevision: 0, planId: expect.any(String) },
+      });
+      expect(Object.keys(applied[0]?.details ?? {}).sort()).toEqual([
+        'baseRevision',
+        'changes',
+        'models',
+        'planId',
+        'revision',
+      ]);
+      expect((await cli('audit-log', 'verify')).code).toBe(0);
+    },
+  );
 
   it.skipIf(engine.skipReason !== '')(
     'says there is nothing to do for an unchanged project',

@@ -5,6 +5,7 @@ import type { Plan } from '../../core/plan.js';
 import { type Snapshot, upkeepOf } from '../../core/snapshot.js';
 import type { TableName } from '../../core/table-resolver.js';
 import type { PromoteTask, TaskOutcome, TaskPool } from '../../protocol/task.js';
+import { appendAuditEntry } from '../../state/audit-log.js';
 import {
   type EnvironmentRecord,
   readEnvironment,
@@ -49,6 +50,8 @@ export type ApplyContext = {
   readonly ttlMs: number | undefined;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Who applies the plan, as the audit log records it (`local:<user>`, or an OAuth client). */
+  readonly actor?: string;
 };
 
 /** How an apply ended. */
@@ -57,6 +60,9 @@ export type ApplyResult = {
   readonly models: readonly ModelResult[];
   readonly revision: number | undefined;
 };
+
+/** The audit log's actor when the caller did not say who applies the plan. */
+const UNKNOWN_ACTOR = 'unknown';
 
 /** How long a plan lease lasts without renewal; a live apply renews it in the background. */
 const PLAN_LEASE_TTL_MS = 30_000;
@@ -128,6 +134,21 @@ async function build(
     planId: plan.id,
     ttlMs: context.ttlMs,
     now: (context.now ?? (() => new Date()))(),
+  });
+  // Known gap: the entry is written after the promotion's own transaction, so a process killed
+  // between the two leaves a promotion without its entry. Writing both in one transaction needs
+  // recordPromotion to accept the transaction it runs in.
+  await appendAuditEntry(context.store, {
+    actor: context.actor ?? UNKNOWN_ACTOR,
+    action: 'plan.applied',
+    subject: plan.environment,
+    details: {
+      planId: plan.id,
+      revision,
+      baseRevision: plan.baseRevision,
+      models: snapshots.size,
+      changes: plan.changes.length,
+    },
   });
   return { isPromoted: true, models, revision };
 }
