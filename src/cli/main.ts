@@ -1,8 +1,8 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { ROLES } from '../protocol/roles.js';
+import { addServiceCommands } from './commands/service-program.js';
 import { addStateCommands, STATE_HELP } from './commands/state-program.js';
 import { createLogger } from './logging.js';
-import { type CommandContext, type Output, reportError } from './output.js';
+import { type Output, reportError } from './output.js';
 
 const VERSION = '0.1.0';
 
@@ -241,110 +241,6 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
   addServiceCommands(program, () => contextOf(program, output, exit));
 
   return program;
-}
-
-const FORMAT_OPTION = () =>
-  new Option('-f, --format <format>', 'output format').choices(['text', 'json']);
-
-/**
- * Registers the Scheduler service and its administration: `sluice scheduler`, `sluice clients
- * ...` and `sluice audit-log`. The client and audit log commands call the Scheduler's API when
- * SLUICE_URL is set and work on the state store otherwise.
- */
-function addServiceCommands(
-  program: Command<[], { project: string; debug: boolean }>,
-  context: () => CommandContext,
-) {
-  program
-    .command('scheduler')
-    .description('run the Scheduler service: the API, OAuth token endpoint and metrics')
-    .option('--state <url>', STATE_HELP)
-    .option('--listen <host:port>', 'address to listen on, HOST:PORT (default: 127.0.0.1:8470)')
-    .option('--tls-cert <file>', 'TLS certificate chain (PEM); with --tls-key serves HTTPS')
-    .option('--tls-key <file>', 'TLS private key (PEM)')
-    .option('--public-url <url>', 'the URL clients reach the service at (the token issuer)')
-    .option('--trust-proxy', 'trust X-Forwarded-* headers from a reverse proxy')
-    .option('--token-ttl <sec>', 'access token lifetime in seconds (default: 600)')
-    .option('--log-level <level>', 'log level: error, warn, info or debug (default: info)')
-    .action(async (options) =>
-      (await import('./commands/scheduler-command.js')).schedulerCommand(context(), options),
-    );
-
-  addClientCommands(program, context);
-
-  const auditLog = program
-    .command('audit-log')
-    .description('list the audit log of security-relevant actions, or verify its hash chain')
-    .option('--after <seq>', 'list entries after this sequence number')
-    .option('-n, --limit <entries>', 'entries to list (default: 100, at most 1000)')
-    .addOption(FORMAT_OPTION())
-    .option('--state <url>', STATE_HELP)
-    .action(async (options) =>
-      (await import('./commands/audit-log-command.js')).auditLogCommand(context(), options),
-    );
-  // Commander gives options written after `verify` to `audit-log` (the root program keeps its
-  // options recognisable after subcommands), so verify reads --state and --format from there.
-  auditLog
-    .command('verify')
-    .description(
-      "check the audit log's hash chain (takes --state and --format); exits 1 when an entry " +
-        'was removed or edited',
-    )
-    .action(async () =>
-      (await import('./commands/audit-log-command.js')).auditLogVerifyCommand(
-        context(),
-        auditLog.opts(),
-      ),
-    );
-}
-
-/** Registers `sluice clients bootstrap|create|list|rotate-secret|revoke`. */
-function addClientCommands(
-  program: Command<[], { project: string; debug: boolean }>,
-  context: () => CommandContext,
-) {
-  const clients = program
-    .command('clients')
-    .description('manage the OAuth clients that may call the Scheduler');
-  const load = () => import('./commands/client-commands.js');
-  const subcommand = (name: string, description: string) =>
-    clients
-      .command(name)
-      .description(description)
-      .addOption(FORMAT_OPTION())
-      .option('--state <url>', STATE_HELP);
-
-  subcommand(
-    'bootstrap',
-    'create the first admin client on the state store; prints its secret once',
-  )
-    .argument('[name]', 'client name', 'admin')
-    .action(async (name, options) =>
-      (await load()).clientsBootstrapCommand(context(), name, options),
-    );
-  subcommand('create', 'create a client with one or more roles; prints its secret once')
-    .argument('<name>', 'client name: a-z, 0-9, ".", "_" or "-"')
-    .option('-r, --role <role>', `a role (repeat for more): ${ROLES.join(', ')}`, collect, [])
-    .action(async (name, options) => (await load()).clientsCreateCommand(context(), name, options));
-  subcommand('list', 'list the clients, their roles and secrets (never a secret itself)').action(
-    async (options) => (await load()).clientsListCommand(context(), options),
-  );
-  subcommand('rotate-secret', 'give a client a new secret; the old one works for a grace period')
-    .argument('<name>', 'client name')
-    .option(
-      '--grace <duration>',
-      'how long the previous secret keeps working: 0, 2h, 1d (default: 1d)',
-    )
-    .action(async (name, options) =>
-      (await load()).clientsRotateSecretCommand(context(), name, options),
-    );
-  subcommand('revoke', 'revoke a client: no new tokens, and its tokens stop working within seconds')
-    .argument('<name>', 'client name')
-    .action(async (name, options) => (await load()).clientsRevokeCommand(context(), name, options));
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function contextOf(
