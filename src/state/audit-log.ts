@@ -87,12 +87,24 @@ const appendQueues = new WeakMap<StateStore, Promise<unknown>>();
  */
 export function appendAuditEntry(store: StateStore, input: AuditEntryInput): Promise<AuditEntry> {
   const previous = appendQueues.get(store) ?? Promise.resolve();
-  const appended = previous.then(() => appendWithRetry(store, input));
+  const appended = previous.then(() => appendWithRetry(store, store.db, input));
   appendQueues.set(
     store,
     appended.catch(() => undefined),
   );
   return appended;
+}
+
+/**
+ * Appends an entry inside a write transaction the caller holds (`db`), so that the change it
+ * records and the entry commit together or not at all.
+ */
+export function appendAuditEntryIn(
+  store: StateStore,
+  db: Kysely<StateDatabase>,
+  input: AuditEntryInput,
+): Promise<AuditEntry> {
+  return appendWithRetry(store, db, input);
 }
 
 /** Reads entries oldest first, decrypting their details through the bulk read path. */
@@ -201,12 +213,16 @@ export function auditDetailsAddress(rowId: string): PayloadAddress {
   return { table: AUDIT_LOG_TABLE, column: 'details', rowId };
 }
 
-async function appendWithRetry(store: StateStore, input: AuditEntryInput): Promise<AuditEntry> {
+async function appendWithRetry(
+  store: StateStore,
+  db: Kysely<StateDatabase>,
+  input: AuditEntryInput,
+): Promise<AuditEntry> {
   // Hashed as stored: a JSON round trip drops what JSON cannot hold (undefined members).
   const details = JSON.parse(JSON.stringify(input.details)) as Record<string, unknown>;
 
   for (let attempt = 1; ; attempt++) {
-    const head = await readHead(store.db);
+    const head = await readHead(db);
     const salt = randomBytes(SALT_BYTES).toString('base64');
     const fields = {
       id: newRowId(),
@@ -219,7 +235,7 @@ async function appendWithRetry(store: StateStore, input: AuditEntryInput): Promi
     const prevHash = head?.hash ?? null;
     const hash = auditEntryHash({ ...fields, prevHash, salt, details });
 
-    const isInserted = await tryInsert(store, fields, prevHash, hash, { salt, details });
+    const isInserted = await tryInsert(store, db, fields, prevHash, hash, { salt, details });
     if (isInserted) return { ...fields, hash, details };
 
     if (attempt >= MAX_APPEND_ATTEMPTS) throw contended();
@@ -231,13 +247,14 @@ async function appendWithRetry(store: StateStore, input: AuditEntryInput): Promi
 /** Inserts unless the sequence number was taken meanwhile; returns whether it was inserted. */
 async function tryInsert(
   store: StateStore,
+  db: Kysely<StateDatabase>,
   fields: Omit<AuditEntry, 'details' | 'hash'>,
   prevHash: string | null,
   hash: string,
   payload: ChainedDetails,
 ): Promise<boolean> {
   const ciphertext = store.cipher.encrypt(JSON.stringify(payload), auditDetailsAddress(fields.id));
-  const result = await store.db
+  const result = await db
     .insertInto(AUDIT_LOG_TABLE)
     .values({
       id: fields.id,

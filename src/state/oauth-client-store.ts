@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { SluiceError } from '../core/errors.js';
+import { type AuditEntryInput, appendAuditEntryIn } from './audit-log.js';
 import type { StateDatabase, StateStore } from './state-store.js';
 import { internalsOf } from './store-internals.js';
 
@@ -36,6 +37,8 @@ export type NewClient = {
   readonly roles: readonly string[];
   readonly createdAt: string;
   readonly secret: { readonly id: string; readonly hash: string };
+  /** The audit entry recording the change, written in the same transaction. */
+  readonly audit?: AuditEntryInput;
 };
 
 /** A new secret for a client, and until when the previous one stays valid. */
@@ -44,6 +47,8 @@ export type SecretChange = {
   readonly secret: { readonly id: string; readonly hash: string };
   readonly now: string;
   readonly graceEndsAt: string;
+  /** The audit entry recording the change, written in the same transaction. */
+  readonly audit?: AuditEntryInput;
 };
 
 type Db = Kysely<StateDatabase>;
@@ -69,6 +74,7 @@ export async function insertClient(store: StateStore, client: NewClient): Promis
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) throw clientExists(client.clientId);
 
     await insertSecret(db, client.clientId, client.secret, client.createdAt);
+    if (client.audit !== undefined) await appendAuditEntryIn(store, db, client.audit);
     return requireClient(db, client.clientId);
   });
 }
@@ -144,6 +150,7 @@ export async function addClientSecret(
         .execute();
     }
     await insertSecret(db, change.clientId, change.secret, change.now);
+    if (change.audit !== undefined) await appendAuditEntryIn(store, db, change.audit);
     return requireClient(db, change.clientId);
   });
 }
@@ -153,6 +160,7 @@ export async function revokeClient(
   store: StateStore,
   clientId: string,
   revokedAt: string,
+  audit?: AuditEntryInput,
 ): Promise<StoredClient> {
   return internalsOf(store).writeTransaction(async (db) => {
     await lockClient(store, db, clientId);
@@ -164,6 +172,7 @@ export async function revokeClient(
       .where('revoked_at', 'is', null)
       .execute();
     await db.deleteFrom(SECRETS_TABLE).where('client_id', '=', clientId).execute();
+    if (audit !== undefined) await appendAuditEntryIn(store, db, audit);
     return requireClient(db, clientId);
   });
 }

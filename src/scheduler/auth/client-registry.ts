@@ -1,7 +1,6 @@
 import { SluiceError } from '../../core/errors.js';
 import { CLIENT_ID_PATTERN, type ClientInfo } from '../../protocol/clients-api.js';
 import { isRole, ROLES, type Role } from '../../protocol/roles.js';
-import { appendAuditEntry } from '../../state/audit-log.js';
 import {
   addClientSecret,
   hasActiveClientWithRole,
@@ -23,12 +22,9 @@ import {
 
 /**
  * The OAuth clients of a Scheduler: creating them, rotating and revoking their secrets, and
- * checking the credentials a token request presents. Every change appends an audit entry whose
- * details name roles and secret ids, never a secret or its hash.
- *
- * Known shortcoming: a change and its audit entry are two writes, so a crash between them leaves
- * the change without its entry. Writing both in one transaction needs the client store functions
- * to accept the audit entry to append.
+ * checking the credentials a token request presents. Every change appends an audit entry, in the
+ * same transaction as the change, whose details name roles and secret ids, never a secret or its
+ * hash.
  */
 
 /** A client and the secret just made for it; the secret is shown once and never stored. */
@@ -56,13 +52,12 @@ export async function createClient(
     roles,
     createdAt: now.toISOString(),
     secret: { id: secretId, hash: await hashClientSecret(secret) },
-  });
-
-  await appendAuditEntry(store, {
-    actor: request.actor,
-    action: 'client.created',
-    subject: request.clientId,
-    details: { roles, secretId },
+    audit: {
+      actor: request.actor,
+      action: 'client.created',
+      subject: request.clientId,
+      details: { roles, secretId },
+    },
   });
   return { client: toClientInfo(stored), secret };
 }
@@ -112,16 +107,15 @@ export async function rotateClientSecret(
     secret: { id: secretId, hash: await hashClientSecret(secret) },
     now: now.toISOString(),
     graceEndsAt: new Date(now.getTime() + graceSec * 1000).toISOString(),
-  });
-
-  await appendAuditEntry(store, {
-    actor: request.actor,
-    action: 'client.secret_rotated',
-    subject: request.clientId,
-    details: {
-      secretId,
-      previousSecretIds: before.secrets.map((previous) => previous.id),
-      graceSec,
+    audit: {
+      actor: request.actor,
+      action: 'client.secret_rotated',
+      subject: request.clientId,
+      details: {
+        secretId,
+        previousSecretIds: before.secrets.map((previous) => previous.id),
+        graceSec,
+      },
     },
   });
   return { client: toClientInfo(stored), secret };
@@ -139,9 +133,7 @@ export async function revokeClientAccess(
   if (before.revokedAt !== null) return toClientInfo(before);
 
   const now = request.now ?? new Date();
-  const revoked = await revokeClient(store, request.clientId, now.toISOString());
-
-  await appendAuditEntry(store, {
+  const revoked = await revokeClient(store, request.clientId, now.toISOString(), {
     actor: request.actor,
     action: 'client.revoked',
     subject: request.clientId,

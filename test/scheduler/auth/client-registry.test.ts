@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   authenticateClient,
@@ -100,6 +101,21 @@ for (const backend of stateBackendsUnderTest()) {
       expect(badRole.code).toBe('request_invalid');
       expect(badRole.message).toContain("Role 'root'");
       expect(noRole.message).toContain('roles');
+    });
+
+    it('keeps no client whose audit entry could not be written', async () => {
+      const store = await openFresh();
+      // Without its audit table the store cannot record the change, so the change must not stay.
+      await sql`DROP TABLE sluice_audit_log`.execute(store.db);
+
+      const created = createClient(store, {
+        clientId: 'unrecorded',
+        roles: ['viewer'],
+        actor: 'a',
+      });
+
+      await expect(created).rejects.toThrow(/sluice_audit_log/);
+      expect(await readClient(store, 'unrecorded')).toBeUndefined();
     });
 
     it('keeps the previous secret working during the grace period and stops it after', async () => {
