@@ -1,4 +1,5 @@
 // Runs every benchmark. `--small` runs each at a small size only to prove it still works (CI).
+import { benchAuth } from './auth.mjs';
 import { benchBackfill } from './backfill.mjs';
 import { benchFingerprint } from './fingerprint.mjs';
 import { benchIntervals } from './intervals.mjs';
@@ -55,6 +56,10 @@ const benchmarks = [
   {
     name: 'read and decrypt 10,000 payloads: one by one against the bulk path',
     run: () => benchPayloadReads({ repeat: isSmall ? 1 : 7 }),
+  },
+  {
+    name: 'issue and verify access tokens; the latency that authentication adds per request',
+    run: () => benchAuth(isSmall ? { requests: 200, repeat: 1 } : { requests: 5000, repeat: 5 }),
   },
 ];
 

@@ -11,6 +11,12 @@ import type { SigningKeys } from './signing-keys.js';
  * `typ: at+jwt`, this Scheduler's issuer and audience, the time window, the claims RFC 9068
  * requires, known roles, and a client that is not revoked. Failures say why, never quoting the
  * token.
+ *
+ * A client sends the same token with every call until it expires, so a token that verified is
+ * remembered (up to `MAX_REMEMBERED_TOKENS`, oldest forgotten first): its next use checks only
+ * what can change, its expiry and whether its signing key is still usable, and not the signature
+ * again, which costs about 0.2 ms of CPU with Ed25519 here. The revocation list is consulted on
+ * every use.
  */
 
 /** What a token must say to be accepted here. */
@@ -19,7 +25,13 @@ export type VerifierSettings = {
   readonly audience: string;
   /** Allowed clock difference between replicas for `exp`, `iat` and `nbf`. Default 30. */
   readonly clockToleranceSec?: number;
+  readonly clock?: () => Date;
 };
+
+/** How many verified tokens are remembered; about 1 KB each. */
+export const MAX_REMEMBERED_TOKENS = 10_000;
+
+type RememberedToken = { readonly principal: Principal; readonly kid: string };
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'client_id', 'iat', 'exp', 'jti'];
 
@@ -30,17 +42,21 @@ export class TokenVerifier {
   readonly #keys: SigningKeys;
   readonly #revocations: RevocationList;
   readonly #settings: VerifierSettings;
+  readonly #toleranceSec: number;
+  readonly #clock: () => Date;
+  readonly #remembered = new Map<string, RememberedToken>();
 
   constructor(keys: SigningKeys, revocations: RevocationList, settings: VerifierSettings) {
     this.#keys = keys;
     this.#revocations = revocations;
     this.#settings = settings;
+    this.#toleranceSec = settings.clockToleranceSec ?? 30;
+    this.#clock = settings.clock ?? (() => new Date());
   }
 
   /** The caller, or SluiceError('auth_invalid') whose message says why without quoting the token. */
   async verify(token: string): Promise<Principal> {
-    const payload = await this.#verifySignedClaims(token);
-    const principal = principalOf(payload);
+    const principal = (await this.#rememberedPrincipal(token)) ?? (await this.#verifyFully(token));
 
     if (this.#revocations.isRevoked(principal.clientId)) {
       throw invalid(
@@ -50,17 +66,49 @@ export class TokenVerifier {
     return principal;
   }
 
-  async #verifySignedClaims(token: string): Promise<JWTPayload> {
+  /** The principal of a token verified before, if it has not expired and its key still counts. */
+  async #rememberedPrincipal(token: string): Promise<Principal | undefined> {
+    const remembered = this.#remembered.get(token);
+    if (remembered === undefined) return undefined;
+
+    const nowSec = this.#clock().getTime() / 1000;
+    const isCurrent = nowSec <= remembered.principal.expiresAtSec + this.#toleranceSec;
+    if (isCurrent && (await this.#keys.publicKeyFor(remembered.kid)) !== undefined) {
+      return remembered.principal;
+    }
+    this.#remembered.delete(token);
+    return undefined;
+  }
+
+  async #verifyFully(token: string): Promise<Principal> {
+    const { payload, kid } = await this.#verifySignedClaims(token);
+    const principal = principalOf(payload);
+
+    if (this.#remembered.size >= MAX_REMEMBERED_TOKENS) {
+      const oldest = this.#remembered.keys().next();
+      if (oldest.done !== true) this.#remembered.delete(oldest.value);
+    }
+    this.#remembered.set(token, { principal, kid });
+    return principal;
+  }
+
+  async #verifySignedClaims(token: string): Promise<{ payload: JWTPayload; kid: string }> {
     try {
-      const { payload } = await jwtVerify(token, (header) => this.#keyFor(header.kid), {
-        algorithms: ['EdDSA'],
-        typ: 'at+jwt',
-        issuer: this.#settings.issuer,
-        audience: this.#settings.audience,
-        clockTolerance: this.#settings.clockToleranceSec ?? 30,
-        requiredClaims: REQUIRED_CLAIMS,
-      });
-      return payload;
+      const { payload, protectedHeader } = await jwtVerify(
+        token,
+        (header) => this.#keyFor(header.kid),
+        {
+          algorithms: ['EdDSA'],
+          typ: 'at+jwt',
+          issuer: this.#settings.issuer,
+          audience: this.#settings.audience,
+          clockTolerance: this.#toleranceSec,
+          currentDate: this.#clock(),
+          requiredClaims: REQUIRED_CLAIMS,
+        },
+      );
+      // The key lookup refused a token without a kid, so one is there.
+      return { payload, kid: String(protectedHeader.kid) };
     } catch (error) {
       throw error instanceof SluiceError ? error : invalid(reasonOf(error));
     }

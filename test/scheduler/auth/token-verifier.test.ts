@@ -299,6 +299,40 @@ for (const backend of stateBackendsUnderTest()) {
       expect(error.message).toContain('revoked');
     });
 
+    it('accepts a token it verified before until the token expires, then refuses it', async () => {
+      let nowMs = Date.now();
+      const clock = () => new Date(nowMs);
+      const timed = new TokenVerifier(keys, revocations, { ...SETTINGS, clock });
+      const token = await issueAccessToken(keys, SETTINGS, { clientId: 'svc', roles: ['viewer'] });
+
+      expect((await timed.verify(token.access_token)).clientId).toBe('svc');
+      expect((await timed.verify(token.access_token)).clientId).toBe('svc');
+
+      nowMs += (SETTINGS.ttlSec + 31) * 1000;
+      const error = await errorOf(timed.verify(token.access_token));
+      expect(error.code).toBe('auth_invalid');
+      expect(error.message).toContain('expired');
+    });
+
+    it('refuses a token it verified before once its signing key is retired and past retention', async () => {
+      let nowMs = Date.now();
+      const clock = () => new Date(nowMs);
+      const rotating = await SigningKeys.open(store, { clock, retainAfterRetireMs: 60_000 });
+      const timed = new TokenVerifier(rotating, revocations, { ...SETTINGS, clock });
+      const token = await issueAccessToken(rotating, SETTINGS, {
+        clientId: 'svc',
+        roles: ['viewer'],
+      });
+      await timed.verify(token.access_token);
+
+      await rotating.rotate('admin');
+      nowMs += 61_000;
+
+      const error = await errorOf(timed.verify(token.access_token));
+      expect(error.code).toBe('auth_invalid');
+      expect(error.message).toContain('key');
+    });
+
     it('rejects the tokens of a client revoked elsewhere once the list is refreshed', async () => {
       await createClient(store, { clientId: 'svc', roles: ['viewer'], actor: 'admin' });
       const token = await issueAccessToken(keys, SETTINGS, { clientId: 'svc', roles: ['viewer'] });
