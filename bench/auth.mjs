@@ -82,11 +82,7 @@ async function measure({ store, service, agent, client, requests, repeat }) {
     body: 'grant_type=client_credentials',
   };
   const token = JSON.parse((await call(tokenRequest)).body).access_token;
-  const whoami = {
-    method: 'GET',
-    path: '/v1/whoami',
-    headers: { authorization: `Bearer ${token}` },
-  };
+  const whoami = bearerRequest(token);
   const healthz = { method: 'GET', path: '/healthz', headers: {} };
 
   const tokenIssues = Math.max(8, Math.floor(requests / 50));
@@ -106,8 +102,18 @@ async function measure({ store, service, agent, client, requests, repeat }) {
     const tokens = fresh.map((answer) => answer.access_token);
     rounds.verifyFirst.push(await rate(requests, 1, () => inProcess.verify(tokens.pop())));
     rounds.verifyAgain.push(await rate(requests, 1, () => inProcess.verify(token)));
-    rounds.serial.push(await latencyPair(call, healthz, whoami, requests, 1));
-    rounds.parallel.push(await latencyPair(call, healthz, whoami, requests, CONCURRENCY));
+    for (const [key, concurrency] of [
+      ['serial', 1],
+      ['parallel', CONCURRENCY],
+    ]) {
+      const unseen = (await signMany(inProcess, requests)).map(bearerRequest);
+      const variants = {
+        public: () => healthz,
+        sameToken: () => whoami,
+        newToken: () => unseen.pop(),
+      };
+      rounds[key].push(await latencies(call, variants, requests, concurrency));
+    }
   }
   inProcess.close();
   return report(rounds, { requests, tokenIssues, repeat });
@@ -127,6 +133,18 @@ async function inProcessAuth(store, issuer) {
   };
 }
 
+/** `GET /v1/whoami` with `token`. */
+function bearerRequest(token) {
+  return { method: 'GET', path: '/v1/whoami', headers: { authorization: `Bearer ${token}` } };
+}
+
+/** `count` tokens the service has not seen, signed with its keys before any timing starts. */
+async function signMany(inProcess, count) {
+  const tokens = [];
+  for (let index = 0; index < count; index++) tokens.push((await inProcess.sign()).access_token);
+  return tokens;
+}
+
 /** Operations per second of `count` calls of `work`, `concurrency` at a time. */
 async function rate(count, concurrency, work) {
   const started = performance.now();
@@ -134,29 +152,30 @@ async function rate(count, concurrency, work) {
   return count / ((performance.now() - started) / 1000);
 }
 
-/** Latencies of the public and the authenticated request, interleaved in blocks of 100. */
-async function latencyPair(call, publicRequest, authenticatedRequest, count, concurrency) {
-  const latencies = { public: [], authenticated: [] };
+/**
+ * Median and 99th percentile latency of each variant's requests; the variants take turns in
+ * blocks of 100 so that each sees the same machine.
+ */
+async function latencies(call, variants, count, concurrency) {
+  const times = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
   for (let done = 0; done < count; done += 100) {
     const block = Math.min(100, count - done);
-    for (const [name, options] of [
-      ['public', publicRequest],
-      ['authenticated', authenticatedRequest],
-    ]) {
+    for (const [name, next] of Object.entries(variants)) {
       await inParallel(block, concurrency, async () => {
+        const options = next();
         const started = performance.now();
         const response = await call(options);
         if (response.status !== 200) throw new Error(`${options.path} answered ${response.status}`);
-        latencies[name].push(performance.now() - started);
+        times[name].push(performance.now() - started);
       });
     }
   }
-  return {
-    publicMs: median(latencies.public),
-    authenticatedMs: median(latencies.authenticated),
-    publicP99Ms: percentile(latencies.public, 0.99),
-    authenticatedP99Ms: percentile(latencies.authenticated, 0.99),
-  };
+  return Object.fromEntries(
+    Object.entries(times).map(([name, values]) => [
+      name,
+      { medianMs: median(values), p99Ms: percentile(values, 0.99) },
+    ]),
+  );
 }
 
 async function inParallel(count, concurrency, work) {
@@ -187,31 +206,30 @@ function request(agent, baseUrl, { method, path, headers, body }) {
 
 function report(rounds, sizes) {
   const round = (value, digits = 0) => Number(value.toFixed(digits));
-  const pairs = (key, field) => median(rounds[key].map((pair) => pair[field]));
   const row = (figure, value, unit) => ({ figure, value, unit, ...sizes });
-  return [
+  const latency = (key, variant, field) =>
+    round(median(rounds[key].map((figures) => figures[variant][field])), 3);
+  const rows = [
     row('token issue over HTTP, Basic auth', round(median(rounds.issue)), 'tokens/s'),
     row('token signing in process', round(median(rounds.sign)), 'tokens/s'),
     row('token verification, first use', round(median(rounds.verifyFirst)), 'tokens/s'),
     row('token verification, used again', round(median(rounds.verifyAgain)), 'tokens/s'),
-    row('GET /healthz, one at a time', round(pairs('serial', 'publicMs'), 3), 'ms median'),
-    row('GET /v1/whoami, one at a time', round(pairs('serial', 'authenticatedMs'), 3), 'ms median'),
-    row(
-      `GET /healthz, ${CONCURRENCY} at a time`,
-      round(pairs('parallel', 'publicMs'), 3),
-      'ms median',
-    ),
-    row(
-      `GET /v1/whoami, ${CONCURRENCY} at a time`,
-      round(pairs('parallel', 'authenticatedMs'), 3),
-      'ms median',
-    ),
-    row(
-      `GET /v1/whoami p99, ${CONCURRENCY} at a time`,
-      round(pairs('parallel', 'authenticatedP99Ms'), 3),
-      'ms',
-    ),
   ];
+  const requests = {
+    public: 'GET /healthz (no token)',
+    sameToken: 'GET /v1/whoami, one token',
+    newToken: 'GET /v1/whoami, a new token each time',
+  };
+  for (const [key, label] of [
+    ['serial', 'one at a time'],
+    ['parallel', `${CONCURRENCY} at a time`],
+  ]) {
+    for (const [variant, name] of Object.entries(requests)) {
+      rows.push(row(`${name}, ${label}`, latency(key, variant, 'medianMs'), 'ms median'));
+      rows.push(row(`${name}, ${label}`, latency(key, variant, 'p99Ms'), 'ms p99'));
+    }
+  }
+  return rows;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
