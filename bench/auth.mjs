@@ -1,14 +1,15 @@
-// Benchmark: the cost of the Scheduler's authentication. Four figures, on a SQLite state store
-// and the service on 127.0.0.1:
+// Benchmark: the cost of the Scheduler's authentication, on a SQLite state store and the service
+// on 127.0.0.1:
 // - token issue over HTTP: POST /oauth/token with HTTP Basic, `concurrency` requests in flight
 //   (the slow secret hash dominates; the rate limit is raised so that it does not interfere);
 // - token signing alone: `issueAccessToken` in process, no secret check;
 // - token verification: `TokenVerifier.verify` in process (signature, claims, revocation list),
 //   of tokens seen for the first time, and of one token used again (the verifier remembers
 //   tokens it verified and then checks only expiry, key and revocation);
-// - added latency per request: GET /v1/whoami (a valid token checked, nothing else done) against
-//   GET /healthz (public, nothing checked), one request at a time and `concurrency` at a time,
-//   the two interleaved in rounds so that both see the same machine.
+// - added latency per request: GET /v1/whoami (a valid token checked, nothing else done) with one
+//   token used again and with a token the service has not seen each time, against GET /healthz
+//   (public, nothing checked), one request at a time and `concurrency` at a time, the three
+//   taking turns in blocks so that all see the same machine.
 // Needs `npm run build` first. Usage: node bench/auth.mjs [requests] [repeat] (or --small)
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
