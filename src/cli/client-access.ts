@@ -10,6 +10,7 @@ import {
   revokeClientResponseSchema,
 } from '../protocol/clients-api.js';
 import type { Role } from '../protocol/roles.js';
+import { auditChainReportInfo, auditEntryInfo } from '../scheduler/audit/audit-log-info.js';
 import {
   createClient,
   listClientInfos,
@@ -160,28 +161,8 @@ export function localAccess(store: StateStore, actor: string): SchedulerAccess {
         }),
       ),
     revokeClient: (clientId) => revokeClientAccess(store, { clientId, actor }),
-    readAuditLog: async (page) =>
-      (await readAuditEntries(store, page)).map((entry) => ({
-        seq: entry.seq,
-        id: entry.id,
-        occurred_at: entry.occurredAt,
-        actor: entry.actor,
-        action: entry.action,
-        subject: entry.subject,
-        details: { ...entry.details },
-        hash: entry.hash ?? null,
-      })),
-    verifyAuditLog: async () => {
-      const report = await verifyAuditChain(store);
-      return {
-        intact: report.intact,
-        entries: report.entries,
-        unchained: report.unchained,
-        head_seq: report.headSeq ?? null,
-        head_hash: report.headHash ?? null,
-        ...(report.problem === undefined ? {} : { problem: report.problem }),
-      };
-    },
+    readAuditLog: async (page) => (await readAuditEntries(store, page)).map(auditEntryInfo),
+    verifyAuditLog: async () => auditChainReportInfo(await verifyAuditChain(store)),
   };
 }
 

@@ -1,13 +1,11 @@
 import {
-  type AuditChainReportInfo,
-  type AuditEntryInfo,
   auditChainReportSchema,
   auditLogQuerySchema,
   auditLogResponseSchema,
 } from '../../../protocol/audit-log-api.js';
-import type { AuditChainReport } from '../../../state/audit-chain.js';
 import { verifyAuditChain } from '../../../state/audit-chain.js';
-import { type AuditEntry, readAuditEntries } from '../../../state/audit-log.js';
+import { readAuditEntries } from '../../../state/audit-log.js';
+import { auditChainReportInfo, auditEntryInfo } from '../../audit/audit-log-info.js';
 import type { SchedulerApp } from '../scheduler-app.js';
 import type { ServiceContext } from '../service-context.js';
 
@@ -29,37 +27,13 @@ export function registerAuditLogRoutes(app: SchedulerApp, context: ServiceContex
         limit: limit ?? DEFAULT_PAGE_ENTRIES,
         ...(after === undefined ? {} : { after }),
       });
-      return { entries: entries.map(entryInfo) };
+      return { entries: entries.map(auditEntryInfo) };
     },
   });
 
   app.get('/v1/audit-log/verify', {
     schema: { response: { 200: auditChainReportSchema } },
     config: { access: READ, summary: "Check the audit log's hash chain from its first entry" },
-    handler: async () => reportInfo(await verifyAuditChain(context.store)),
+    handler: async () => auditChainReportInfo(await verifyAuditChain(context.store)),
   });
-}
-
-function entryInfo(entry: AuditEntry): AuditEntryInfo {
-  return {
-    seq: entry.seq,
-    id: entry.id,
-    occurred_at: entry.occurredAt,
-    actor: entry.actor,
-    action: entry.action,
-    subject: entry.subject,
-    details: { ...entry.details },
-    hash: entry.hash,
-  };
-}
-
-function reportInfo(report: AuditChainReport): AuditChainReportInfo {
-  return {
-    intact: report.intact,
-    entries: report.entries,
-    unchained: report.unchained,
-    head_seq: report.headSeq,
-    head_hash: report.headHash,
-    ...(report.problem === undefined ? {} : { problem: { ...report.problem } }),
-  };
 }
