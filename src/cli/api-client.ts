@@ -296,7 +296,8 @@ function rateLimited(displayUrl: string, response: Response, what: string): Slui
   const wait = retryAfter !== null && /^\d+$/.test(retryAfter) ? ` ${retryAfter} s` : ' a while';
   return new SluiceError(
     'rate_limited',
-    `The Scheduler at ${displayUrl} is limiting ${what} from this client; wait${wait} and try again`,
+    `The Scheduler at ${displayUrl} is limiting ${what} from this client; ` +
+      `wait${wait} and try again`,
     { retryable: true },
   );
 }
@@ -307,7 +308,8 @@ function unexpectedStatus(
   response: Response,
   said: string,
 ): SluiceError {
-  const status = `HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`;
+  const statusText = response.statusText === '' ? '' : ` ${response.statusText}`;
+  const status = `HTTP ${response.status}${statusText}`;
   return new SluiceError(
     response.status >= 500 ? 'state_error' : 'request_invalid',
     `The Scheduler at ${displayUrl} answered ${what} with ${status}${said}`,

@@ -67,7 +67,9 @@ export async function withSchedulerAccess<T>(
   return withStore(context, options, true, (store) => work(localAccess(store, localActor())));
 }
 
-/** SLUICE_URL with its credentials; undefined without SLUICE_URL; a missing credential is an error. */
+/**
+ * SLUICE_URL with its credentials; undefined without SLUICE_URL; a missing credential is an error.
+ */
 export function remoteSettingsOf(env: NodeJS.ProcessEnv): RemoteSettings | undefined {
   const url = nonEmpty(env.SLUICE_URL);
   if (url === undefined) return undefined;

@@ -169,16 +169,13 @@ async function forEachHeaderBatch(
   batchSize: number,
   visit: (rows: readonly HeaderRow[]) => void | Promise<void>,
 ): Promise<void> {
+  const prefixBytes = sql.lit(HEADER_PREFIX_BYTES);
+  const head = sql<Buffer | null>`substr(${sql.ref(column.column)}, 1, ${prefixBytes})`;
   let after: unknown;
   for (;;) {
     const rows = await db
       .selectFrom(column.table)
-      .select([
-        sql.ref(column.idColumn).as('rowId'),
-        sql<Buffer | null>`substr(${sql.ref(column.column)}, 1, ${sql.lit(HEADER_PREFIX_BYTES)})`.as(
-          'head',
-        ),
-      ])
+      .select([sql.ref(column.idColumn).as('rowId'), head.as('head')])
       .$if(after !== undefined, (query) => query.where(sql.ref(column.idColumn), '>', after))
       .orderBy(sql.ref(column.idColumn))
       .limit(batchSize)

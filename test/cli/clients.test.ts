@@ -275,7 +275,7 @@ for (const backend of stateBackendsUnderTest()) {
         await expect(scheduler.tokenFor('remote-ci', second)).rejects.toThrow();
       });
 
-      it("answers a viewer's call to an admin command with exit 1 and the 403 message", async () => {
+      it('answers a viewer calling an admin command with exit 1 and the 403 message', async () => {
         const secret = printedSecret(await cli('clients', 'create', 'watcher', '--role', 'viewer'));
         useClient('watcher', secret);
 
@@ -318,7 +318,7 @@ for (const backend of stateBackendsUnderTest()) {
         expect(result.stderr).toContain('use https://');
       });
 
-      it('names the address, without credentials, when the Scheduler cannot be reached', async () => {
+      it('names the address, without credentials, when the Scheduler is unreachable', async () => {
         const port = await closedPort();
         vi.stubEnv('SLUICE_URL', `http://127.0.0.1:${port}`);
 

@@ -225,7 +225,10 @@ describe.each(enginesUnderTest())('plans and environments on $name', (engine) =>
     const stale = await cli('apply', first.json.id);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toMatch(
-      /Environment 'dev' changed since this plan was made \(revision 1 then, 2 now by plan \w+\); run 'sluice plan dev' again/,
+      new RegExp(
+        /Environment 'dev' changed since this plan was made /.source +
+          /\(revision 1 then, 2 now by plan \w+\); run 'sluice plan dev' again/.source,
+      ),
     );
     expect((await viewRows('dev')).people).toEqual([{ people: 4 }]);
   });

@@ -291,7 +291,7 @@ for (const backend of stateBackendsUnderTest()) {
       });
     });
 
-    it('reports a log cut at its end as intact, with a head that differs from the recorded one', async () => {
+    it('reports a log cut at its end as intact, with a head unlike the recorded one', async () => {
       const store = await open();
       const written = await appendMany(store, 5);
       const recordedHead = { seq: written[4]?.seq, hash: written[4]?.hash };
@@ -368,7 +368,7 @@ for (const backend of stateBackendsUnderTest()) {
       });
     });
 
-    it('still checks chained entries when the recorded chain start is moved past them', async () => {
+    it('still checks chained entries when the recorded chain start moves past them', async () => {
       const store = await open();
       await appendMany(store, 4);
 

@@ -174,7 +174,7 @@ for (const backend of stateBackendsUnderTest()) {
       await expectRestored(store, atBackup);
     });
 
-    it('writes a manifest naming the file, its checksum, key, schema version and row counts', async () => {
+    it('writes a manifest naming file, checksum, key, schema version and row counts', async () => {
       const { store, dir } = await filledStore();
       const now = new Date('2026-03-04T05:06:07.890Z');
       const backup = await createBackup(store, { dir, reason: 'pre-migration', now });
@@ -274,7 +274,7 @@ for (const backend of stateBackendsUnderTest()) {
         expect(error.message).toContain('checksum differs from its manifest');
       });
 
-      it('rejects an altered file even when its manifest checksum was updated to match', async () => {
+      it('rejects an altered file even if its manifest checksum was updated to match', async () => {
         const { path } = await backupOf();
         await flipByte(path, Math.floor((await stat(path)).size / 2));
         const manifest = JSON.parse(await readFile(`${path}.manifest.json`, 'utf8'));

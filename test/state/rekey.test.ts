@@ -106,7 +106,7 @@ for (const backend of stateBackendsUnderTest()) {
       test = undefined;
     });
 
-    it('rewraps every payload onto the new active key and reports none on the old one', async () => {
+    it('rewraps all payloads onto the new active key and reports none on the old one', async () => {
       const location = await freshLocation();
       const written = await writeEntries(location, 23);
 

@@ -122,7 +122,7 @@ describe('the encrypted SQLite state file', () => {
     expect((await openError(oldRing)).code).toBe('state_key_invalid');
   });
 
-  it('keeps the older file key while another connection holds the file, and rekey moves it later', async () => {
+  it('keeps the old file key while another connection is open; rekey moves it later', async () => {
     const first = await createWith(oldRing);
 
     const second = await open(newRing);

@@ -193,7 +193,7 @@ for (const backend of stateBackendsUnderTest()) {
       ]);
     });
 
-    it('opens without migrating when not asked to, and reports the pending migrations', async () => {
+    it('opens without migrating unless asked to, and reports the pending migrations', async () => {
       const location = await freshLocation();
       const first = await open(location, { shouldMigrate: true });
       await first.close();

@@ -94,13 +94,16 @@ export async function auditLogVerifyCommand(
 function entryLine(entry: AuditEntryInfo): string {
   const details =
     Object.keys(entry.details).length === 0 ? '' : `  ${JSON.stringify(entry.details)}`;
-  return `${entry.seq}  ${entry.occurred_at}  ${entry.actor}  ${entry.action}  ${entry.subject}${details}`;
+  return (
+    `${entry.seq}  ${entry.occurred_at}  ${entry.actor}  ${entry.action}  ` +
+    `${entry.subject}${details}`
+  );
 }
 
 function reportText(report: AuditChainReportInfo): string {
-  const status = report.intact
-    ? 'intact'
-    : `BROKEN${report.problem === undefined ? '' : ` at entry ${report.problem.seq}: ${report.problem.reason}`}`;
+  const where =
+    report.problem === undefined ? '' : ` at entry ${report.problem.seq}: ${report.problem.reason}`;
+  const status = report.intact ? 'intact' : `BROKEN${where}`;
   const head =
     report.head_seq === null ? 'none' : `entry ${report.head_seq}, hash ${report.head_hash ?? '-'}`;
   const unchained =

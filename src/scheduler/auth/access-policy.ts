@@ -25,8 +25,10 @@ const PER_ENVIRONMENT: ReadonlySet<Permission> = new Set(['environment:write', '
 
 const READERS: readonly Role[] = ['admin', 'deployer', 'developer', 'viewer'];
 
-// biome-ignore format: one line per permission keeps the table readable
-const GRANTS: Readonly<Record<Exclude<Permission, 'environment:write' | 'plan:apply'>, readonly Role[]>> = {
+/** Permissions that hold everywhere, whatever the environment. */
+type FixedPermission = Exclude<Permission, 'environment:write' | 'plan:apply'>;
+
+const GRANTS: Readonly<Record<FixedPermission, readonly Role[]>> = {
   'clients:manage': ['admin'],
   'audit:read': ['admin'],
   'metrics:read': READERS,

@@ -73,7 +73,9 @@ export async function bootstrapAdminClient(
   if (await hasActiveClientWithRole(store, 'admin')) {
     throw new SluiceError(
       'client_exists',
-      `An admin client already exists, so bootstrap will not create '${request.clientId}'; create more clients with 'sluice clients create NAME --role ROLE' using an admin client's credentials`,
+      `An admin client already exists, so bootstrap will not create '${request.clientId}'; ` +
+        "create more clients with 'sluice clients create NAME --role ROLE' using an admin " +
+        "client's credentials",
     );
   }
 
@@ -208,7 +210,8 @@ async function readLiveClient(
   if (client.revokedAt !== null) {
     throw new SluiceError(
       'client_not_found',
-      `OAuth client '${clientId}' was revoked at ${client.revokedAt}, so you cannot ${purpose}; create a new client instead`,
+      `OAuth client '${clientId}' was revoked at ${client.revokedAt}, so you cannot ${purpose}; ` +
+        'create a new client instead',
     );
   }
   return client;
@@ -218,7 +221,8 @@ function checkClientId(clientId: string): void {
   if (!CLIENT_ID_PATTERN.test(clientId)) {
     throw new SluiceError(
       'request_invalid',
-      `Client id '${clientId.slice(0, 80)}' is not valid: client_id must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit`,
+      `Client id '${clientId.slice(0, 80)}' is not valid: client_id must be 1-64 characters ` +
+        "of a-z, 0-9, '.', '_' or '-', starting with a letter or digit",
     );
   }
 }
@@ -245,7 +249,8 @@ function checkGraceSec(graceSec: number): number {
   if (!Number.isInteger(graceSec) || graceSec < 0 || graceSec > MAX_GRACE_SEC) {
     throw new SluiceError(
       'request_invalid',
-      `grace_sec must be a whole number of seconds from 0 to ${MAX_GRACE_SEC} (30 days); got ${graceSec}`,
+      `grace_sec must be a whole number of seconds from 0 to ${MAX_GRACE_SEC} (30 days); ` +
+        `got ${graceSec}`,
     );
   }
   return graceSec;

@@ -40,7 +40,8 @@ export class RateLimiter {
     if (!(limit.capacity >= 1) || !(limit.refillPerSec > 0)) {
       throw new SluiceError(
         'usage',
-        `A rate limit needs a capacity of at least 1 and a positive refill rate; got capacity ${limit.capacity} and ${limit.refillPerSec} per second`,
+        'A rate limit needs a capacity of at least 1 and a positive refill rate; ' +
+          `got capacity ${limit.capacity} and ${limit.refillPerSec} per second`,
       );
     }
     if (!Number.isInteger(maxKeys) || maxKeys < 1) {

@@ -253,7 +253,8 @@ async function importPublic(key: StoredSigningKey): Promise<CryptoKey> {
   if (imported instanceof Uint8Array || imported.type !== 'public') {
     throw new SluiceError(
       'state_error',
-      `Signing key '${key.kid}' in the state is not an asymmetric public key; the state may be damaged, so restore it from a backup with 'sluice state restore'`,
+      `Signing key '${key.kid}' in the state is not an asymmetric public key; ` +
+        "the state may be damaged, so restore it from a backup with 'sluice state restore'",
     );
   }
   return imported;
@@ -264,7 +265,8 @@ function publicMembersOf(known: KnownKey): Jwks['keys'][number] {
   if (typeof kty !== 'string' || typeof crv !== 'string' || typeof x !== 'string') {
     throw new SluiceError(
       'state_error',
-      `Signing key '${known.stored.kid}' in the state has no usable public key; the state may be damaged, so restore it from a backup with 'sluice state restore'`,
+      `Signing key '${known.stored.kid}' in the state has no usable public key; ` +
+        "the state may be damaged, so restore it from a backup with 'sluice state restore'",
     );
   }
   return { kty, crv, x, kid: known.stored.kid, alg: known.stored.algorithm, use: 'sig' };

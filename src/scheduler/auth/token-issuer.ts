@@ -33,7 +33,8 @@ export async function issueAccessToken(
   if (!Number.isInteger(settings.ttlSec) || settings.ttlSec < 1) {
     throw new SluiceError(
       'usage',
-      `The access token lifetime must be a positive whole number of seconds; got ${settings.ttlSec}`,
+      'The access token lifetime must be a positive whole number of seconds; ' +
+        `got ${settings.ttlSec}`,
     );
   }
 

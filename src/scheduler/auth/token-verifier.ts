@@ -54,7 +54,9 @@ export class TokenVerifier {
     this.#clock = settings.clock ?? (() => new Date());
   }
 
-  /** The caller, or SluiceError('auth_invalid') whose message says why without quoting the token. */
+  /**
+   * The caller, or SluiceError('auth_invalid') whose message says why without quoting the token.
+   */
   async verify(token: string): Promise<Principal> {
     const principal = (await this.#rememberedPrincipal(token)) ?? (await this.#verifyFully(token));
 
@@ -156,14 +158,20 @@ function reasonOf(error: unknown): string {
   if (error instanceof errors.JWSSignatureVerificationFailed) {
     return `The access token's signature does not verify; ${HOW_TO_FIX}`;
   }
-  return `The access token is not a well-formed signed JWT; send 'Authorization: Bearer' with a token from the token endpoint`;
+  return (
+    "The access token is not a well-formed signed JWT; send 'Authorization: Bearer' with a " +
+    'token from the token endpoint'
+  );
 }
 
 function claimReasonOf(error: InstanceType<typeof errors.JWTClaimValidationFailed>): string {
   const { claim, reason } = error;
   if (claim === 'typ') return `The access token's typ header is not 'at+jwt'; ${HOW_TO_FIX}`;
   if (claim === 'iss' || claim === 'aud') {
-    return `The access token's ${claim} claim does not name this Scheduler; ${HOW_TO_FIX} of this Scheduler`;
+    return (
+      `The access token's ${claim} claim does not name this Scheduler; ` +
+      `${HOW_TO_FIX} of this Scheduler`
+    );
   }
   if (reason === 'missing') return `The access token has no ${claim} claim; ${HOW_TO_FIX}`;
   return `The access token's ${claim} claim is not valid now; ${HOW_TO_FIX}`;

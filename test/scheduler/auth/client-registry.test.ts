@@ -45,7 +45,7 @@ for (const backend of stateBackendsUnderTest()) {
       test = undefined;
     });
 
-    it('creates a client whose secret authenticates it, and lists it without any hash', async () => {
+    it('creates a client whose secret authenticates it, and lists it with no hash', async () => {
       const store = await openFresh();
 
       const issued = await createClient(store, {
@@ -80,7 +80,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(await authenticateClient(store, 'Not Valid!', issued.secret)).toBeUndefined();
     });
 
-    it('refuses a taken client id, a bad client id and an unknown role, naming the field', async () => {
+    it('refuses a taken or bad client id and an unknown role, naming the field', async () => {
       const store = await openFresh();
       await createClient(store, { clientId: 'svc', roles: ['viewer'], actor: 'a' });
 
@@ -206,7 +206,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(error.message).toContain("'ghost'");
     });
 
-    it('revokes a client so that its secrets no longer authenticate and it cannot rotate', async () => {
+    it('revokes a client so its secrets no longer authenticate and it cannot rotate', async () => {
       const store = await openFresh();
       const first = await createClient(store, { clientId: 'svc', roles: ['viewer'], actor: 'a' });
       const second = await rotateClientSecret(store, { clientId: 'svc', actor: 'a' });
@@ -238,7 +238,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(actions.filter((action) => action === 'client.revoked')).toHaveLength(1);
     });
 
-    it('bootstraps the first admin client and refuses while an unrevoked admin exists', async () => {
+    it('bootstraps the first admin client and refuses while an active admin exists', async () => {
       const store = await openFresh();
 
       const admin = await bootstrapAdminClient(store, { clientId: 'root', actor: 'operator' });

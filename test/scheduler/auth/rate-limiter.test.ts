@@ -3,7 +3,7 @@ import { SluiceError } from '../../../src/core/errors.js';
 import { RateLimiter } from '../../../src/scheduler/auth/rate-limiter.js';
 
 describe('rate limiter', () => {
-  it('allows a burst up to the capacity, then refuses with the seconds until a token is back', () => {
+  it('allows a burst up to capacity, then refuses with the seconds until a token is back', () => {
     const limiter = new RateLimiter({ capacity: 3, refillPerSec: 0.5 });
 
     const decisions = [0, 1, 2, 3].map(() => limiter.take('client-a', 1_000));

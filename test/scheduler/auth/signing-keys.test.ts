@@ -114,7 +114,7 @@ for (const backend of stateBackendsUnderTest()) {
       });
     });
 
-    it('lets a second instance on the same store find a key the first one made, by kid', async () => {
+    it('lets a second instance on one store find a key the first one made, by kid', async () => {
       const store = await openFresh();
       const clock = manualClock();
       const replicaA = await SigningKeys.open(store, { clock: clock.now });
@@ -150,7 +150,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(await replicaB.publicKeyFor(newKid)).toBeDefined();
     });
 
-    it('switches another instance to the newest key when it next re-reads the key set', async () => {
+    it('moves another instance to the newest key when it next re-reads the key set', async () => {
       const store = await openFresh();
       const clock = manualClock();
       const replicaA = await SigningKeys.open(store, { clock: clock.now });
@@ -183,7 +183,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(last).toMatchObject({ actor: 'scheduler', details: { reason: 'scheduled' } });
     });
 
-    it('stops accepting a retired key after its retention and deletes it at the next rotation', async () => {
+    it('refuses a retired key after its retention and deletes it at next rotation', async () => {
       const store = await openFresh();
       const clock = manualClock();
       const keys = await SigningKeys.open(store, {

@@ -141,7 +141,8 @@ for (const backend of stateBackendsUnderTest()) {
     });
 
     it('rejects a token whose header names no key', async () => {
-      const headerOnly = `${Buffer.from('{"alg":"EdDSA","typ":"at+jwt"}').toString('base64url')}.e30.`;
+      const header = Buffer.from('{"alg":"EdDSA","typ":"at+jwt"}').toString('base64url');
+      const headerOnly = `${header}.e30.`;
 
       const error = await rejectionOf(headerOnly);
 
@@ -173,7 +174,7 @@ for (const backend of stateBackendsUnderTest()) {
       }
     });
 
-    it('rejects a token signed by a key the Scheduler does not hold, under its own kid', async () => {
+    it('rejects a token signed by a key the Scheduler lacks, under its own kid', async () => {
       const { kid } = await keys.signingKey();
       const { privateKey } = await generateKeyPair('EdDSA');
       const token = await new SignJWT(goodClaims())
@@ -185,7 +186,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(error.message).toContain('signature');
     });
 
-    it('rejects a token signed by a key the Scheduler does not hold, under an unknown kid', async () => {
+    it('rejects a token signed by a key the Scheduler lacks, under an unknown kid', async () => {
       const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
       const strangerKid = `stranger-${String((await exportJWK(publicKey)).x).slice(0, 8)}`;
       const token = await new SignJWT(goodClaims())
@@ -314,7 +315,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(error.message).toContain('expired');
     });
 
-    it('refuses a token it verified before once its signing key is retired and past retention', async () => {
+    it('refuses a token verified before once its key is retired and past retention', async () => {
       let nowMs = Date.now();
       const clock = () => new Date(nowMs);
       const rotating = await SigningKeys.open(store, { clock, retainAfterRetireMs: 60_000 });

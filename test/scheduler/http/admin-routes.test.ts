@@ -55,7 +55,7 @@ for (const backend of stateBackendsUnderTest()) {
         expect(answer.json.error.code).toBe('client_exists');
       });
 
-      it('rotates a secret: both work during the grace, and the answer holds only the new one', async () => {
+      it('rotates a secret: both work in the grace; the answer has only the new one', async () => {
         const first = (await admin('/v1/clients', { client_id: 'rotating', roles: ['viewer'] }))
           .json.client_secret as string;
 
@@ -116,7 +116,7 @@ for (const backend of stateBackendsUnderTest()) {
         );
       });
 
-      it('lists the audit log oldest first, paged by sequence number, with the admin as actor', async () => {
+      it('pages the audit log oldest first by sequence number, with admin as actor', async () => {
         const all = await admin('/v1/audit-log?limit=1000');
         expect(all.status).toBe(200);
         const entries = all.json.entries as {

@@ -23,7 +23,7 @@ for (const backend of stateBackendsUnderTest()) {
         await scheduler?.close();
       });
 
-      it('publishes RFC 8414 metadata at both well-known addresses, issuer the service URL', async () => {
+      it('serves RFC 8414 metadata at both well-known paths, issuer the service URL', async () => {
         const oauth = await callApi(scheduler, '/.well-known/oauth-authorization-server');
         const openid = await callApi(scheduler, '/.well-known/openid-configuration');
         expect(oauth.status).toBe(200);
@@ -78,13 +78,17 @@ for (const backend of stateBackendsUnderTest()) {
           /^sluice_oauth_token_failures_total\{reason="invalid_client"\} [1-9]/m,
         );
         expect(answer.text).toMatch(
-          /^sluice_http_requests_total\{method="GET",route="\/v1\/environments",status="200"\} [1-9]/m,
+          new RegExp(
+            /^sluice_http_requests_total\{method="GET",/.source +
+              /route="\/v1\/environments",status="200"\} [1-9]/.source,
+            'm',
+          ),
         );
         expect(answer.text).toContain('sluice_http_request_duration_seconds_bucket');
         expect(answer.text).toContain('process_cpu_user_seconds_total');
       });
 
-      it('logs one line per request with the route template, status and client, never the query', async () => {
+      it('logs one line per request: route template, status, client, never the query', async () => {
         const viewer = await createTestClient(scheduler, 'log-reader', ['viewer']);
         await callApi(scheduler, '/v1/environments/dev?secret=hunter2', { token: viewer.token });
 

@@ -91,7 +91,7 @@ for (const backend of stateBackendsUnderTest()) {
       );
     });
 
-    it('refuses a developer on prod with 403 naming the permission and the roles that grant it', async () => {
+    it('gives a developer 403 on prod, naming the permission and its granting roles', async () => {
       const answer = await invalidate('prod', developer);
       expect(answer.status).toBe(403);
       expect(answer.json.error.code).toBe('auth_forbidden');
@@ -122,7 +122,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(answer.status).toBe(404);
     });
 
-    it('answers 400 naming the path parameter for an environment name that cannot exist', async () => {
+    it('answers 400 naming the path parameter for an impossible environment name', async () => {
       const answer = await callApi(scheduler, '/v1/environments/Not-Valid', {
         token: viewer.token,
       });

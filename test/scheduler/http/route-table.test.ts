@@ -92,7 +92,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(documented).toEqual(registeredRoutes(scheduler));
     });
 
-    it('asks for a bearer token on every route but the public ones, and names its permission', async () => {
+    it('asks for a bearer token on all but the public routes, naming each permission', async () => {
       const { json } = await callApi(scheduler, '/openapi.json');
       for (const [path, operations] of Object.entries(json.paths as Record<string, object>)) {
         for (const [method, operation] of Object.entries(operations)) {
@@ -135,7 +135,7 @@ for (const backend of stateBackendsUnderTest()) {
       });
     });
 
-    it('answers an unknown path with 404 in the error format, without repeating the path', async () => {
+    it('answers an unknown path with 404 in the error format, not repeating the path', async () => {
       const answer = await callApi(scheduler, '/v1/no-such-thing?client_secret=ss_pasted');
       expect(answer.status).toBe(404);
       expect(answer.json.error.code).toBe('not_found');

@@ -208,7 +208,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(token.status).toBe(401);
     });
 
-    it('lets a real OAuth client library discover the server, get a token and call the API', async () => {
+    it('lets a real OAuth library discover the server, get a token and call the API', async () => {
       const viewer = await createClient('library-viewer', ['viewer']);
       const issuer = new URL(scheduler.url);
       const options = { [oauth.allowInsecureRequests]: true };
@@ -296,7 +296,7 @@ for (const backend of stateBackendsUnderTest()) {
 describe.skipIf(stateBackendsUnderTest()[1]?.skipReason !== '')(
   'revocation across two Schedulers on one PostgreSQL state database',
   () => {
-    it('a client revoked through one Scheduler is refused by the other within seconds', async () => {
+    it('a client revoked via one Scheduler is refused by the other within seconds', async () => {
       const postgres = stateBackendsUnderTest().find((backend) => backend.name === 'postgres');
       if (postgres === undefined) throw new Error('the PostgreSQL backend is not listed');
       // One public URL for both, as replicas behind one address have: each accepts the other's

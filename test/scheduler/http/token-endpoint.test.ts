@@ -211,7 +211,7 @@ for (const backend of stateBackendsUnderTest()) {
       expect(answer.json.error).toBe('invalid_client');
     });
 
-    it('logs refusals at warn with the client id and reason, successes at debug with the jti', async () => {
+    it('logs refusals at warn with client id and reason, successes at debug with jti', async () => {
       await tokenRequest('grant_type=client_credentials', basic(deployer.clientId, 'ss_wrong'));
       const token = await scheduler.tokenFor(deployer.clientId, deployer.secret);
 
