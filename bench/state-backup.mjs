@@ -4,19 +4,22 @@
 // large transactions. Targets: backup and verify under 60 s each at 1 GB; 10,000 payloads read
 // and decrypted under 100 ms, measured on the 10 KB entries and on 10,000 entries of ~1 KB added
 // after the backup. Payloads are decrypted through the bulk read path (`decryptPayloads`).
-// With --read-only, only the 10,000 entries of ~1 KB are written, and each read is timed side by
-// side: decrypting one payload after another against the bulk path. Needs `npm run build` first.
+// With --read-only, only the 10,000 entries of ~1 KB are written (through the audit log), and each
+// read is timed side by side: decrypting one payload after another, the bulk path, the audit log
+// reader, and `readPayloadRows` (binary COPY on PostgreSQL). Needs `npm run build` first.
 // Usage: node bench/state-backup.mjs [megabytes] [postgres url]
 //        node bench/state-backup.mjs --read-only [repeat] [postgres url]
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { readAuditEntries } from '../dist/state/audit-log.js';
+import { appendAuditEntry, readAuditEntries } from '../dist/state/audit-log.js';
 import { createBackup, verifyBackup } from '../dist/state/backup/backup.js';
 import { openStateStore } from '../dist/state/open-state-store.js';
 import { decryptPayloads } from '../dist/state/payload-decryption.js';
+import { readPayloadRows } from '../dist/state/payload-rows.js';
 import { newRowId } from '../dist/state/row-id.js';
+import { internalsOf } from '../dist/state/store-internals.js';
 
 const OUT = resolve('bench', 'out', 'state-backup');
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -27,6 +30,15 @@ const ROWS_PER_TRANSACTION = 5_000;
 const READ_ROWS = 10_000;
 const READ_REPEAT = 5;
 const PAUSE_BEFORE_READ_MS = 200;
+/** The read of the bulk path (`id, details` by id) as a `readPayloadRows` query. */
+const PAYLOAD_ROWS_QUERY = {
+  table: 'sluice_audit_log',
+  columns: { id: 'text' },
+  idColumn: 'id',
+  payloadColumn: 'details',
+  orderBy: [{ column: 'id' }],
+  limit: READ_ROWS,
+};
 
 const ring = (() => {
   const key = { id: 'bench', secret: randomBytes(32) };
@@ -116,6 +128,18 @@ async function fillRows(store, total, detailsBytes) {
   return total;
 }
 
+/**
+ * Appends `total` audit entries of about `detailsBytes` through the audit log itself, so that the
+ * audit log reader finds them as it would in service (numbered and chained).
+ */
+async function appendEntries(store, total, detailsBytes) {
+  const filler = 'x'.repeat(detailsBytes - 150);
+  for (let index = 0; index < total; index++) {
+    const input = { actor: 'bench', action: 'fill', subject: `row ${index}` };
+    await appendAuditEntry(store, { ...input, details: { n: index, filler } });
+  }
+}
+
 /** Medians of reading `count` payloads (first or last by id) and decrypting each. */
 async function timeReads(store, order, count) {
   const totals = [];
@@ -159,7 +183,7 @@ async function compareBackendReads(location, repeat) {
   await mkdir(OUT, { recursive: true });
   const store = await openStateStore({ location, keyRing: ring, shouldMigrate: true });
   try {
-    await fillRows(store, READ_ROWS, SMALL_DETAILS_BYTES);
+    await appendEntries(store, READ_ROWS, SMALL_DETAILS_BYTES);
     return { backend: location.backend, ...(await compareReads(store, repeat)) };
   } finally {
     await dropState(store);
@@ -178,9 +202,12 @@ async function compareBackendReads(location, repeat) {
 async function compareReads(store, repeat) {
   const ways = {
     'query only (ms)': () => selectPayloads(store, 'asc', READ_ROWS),
+    ...(store.backend === 'postgres' ? { 'COPY only (ms)': () => copyPayloads(store) } : {}),
     'one by one (ms)': () => readOneByOne(store),
     'bulk (ms)': () => readPayloads(store, 'asc', READ_ROWS),
-    'audit log reader (ms)': () => readAuditEntries(store, { limit: READ_ROWS }),
+    'audit log reader (ms)': () => readAllEntries(store),
+    'payload rows (ms)': () => readPayloadRowsOnly(store),
+    'payload rows, audit columns (ms)': () => readAuditShapedRows(store),
   };
   const first = await timed(() => readPayloads(store, 'asc', READ_ROWS));
   const times = Object.fromEntries(Object.keys(ways).map((name) => [name, []]));
@@ -204,6 +231,54 @@ function shuffled(values) {
     [copy[index], copy[other]] = [copy[other], copy[index]];
   }
   return copy;
+}
+
+/** The query of `readPayloadRows` on PostgreSQL alone: binary COPY, rows parsed, no decryption. */
+async function copyPayloads(store) {
+  const batches = internalsOf(store).readPayloadRowBatches(PAYLOAD_ROWS_QUERY);
+  let count = 0;
+  for await (const batch of batches) count += batch.length;
+  if (count !== READ_ROWS) throw new Error(`read ${count} rows, not ${READ_ROWS}`);
+}
+
+/** The same read as the bulk path, through `readPayloadRows` (binary COPY on PostgreSQL). */
+async function readPayloadRowsOnly(store) {
+  const rows = await readPayloadRows(store, PAYLOAD_ROWS_QUERY);
+  if (rows.length !== READ_ROWS) throw new Error(`read ${rows.length} rows, not ${READ_ROWS}`);
+  return rows;
+}
+
+/** The audit log reader end to end; checks that it read every entry. */
+async function readAllEntries(store) {
+  const entries = await readAuditEntries(store, { limit: READ_ROWS });
+  if (entries.length !== READ_ROWS) throw new Error(`read ${entries.length} entries`);
+  return entries;
+}
+
+/**
+ * What the audit log reader reads, through `readPayloadRows`: its plain columns in seq order, and
+ * each detail parsed as JSON (the reader also reads the chain's start and checks each detail).
+ */
+async function readAuditShapedRows(store) {
+  const rows = await readPayloadRows(store, {
+    table: 'sluice_audit_log',
+    columns: {
+      seq: 'integer',
+      id: 'text',
+      occurred_at: 'text',
+      actor: 'text',
+      action: 'text',
+      subject: 'text',
+      entry_hash: 'text | null',
+    },
+    idColumn: 'id',
+    payloadColumn: 'details',
+    where: [{ column: 'seq', op: 'is not null' }],
+    orderBy: [{ column: 'seq' }],
+    limit: READ_ROWS,
+  });
+  if (rows.length !== READ_ROWS) throw new Error(`read ${rows.length} rows, not ${READ_ROWS}`);
+  return rows.map((row) => ({ ...row, details: JSON.parse(row.details.toString('utf8')) }));
 }
 
 /** The read as it was before the bulk path: one query, then each payload decrypted in turn. */

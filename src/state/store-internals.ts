@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
 import { SluiceError } from '../core/errors.js';
+import type { EncryptedRow, PayloadRowQuery } from './payload-rows.js';
 import type { StateDatabase, StateStore } from './state-store.js';
 
 /**
- * What the state store's own modules (migrator, rekey) need from an open store beyond the public
- * `StateStore`: a private connection holding the migration lock, and on SQLite the file's key.
+ * What the state store's own modules (migrator, rekey, payload rows) need from an open store
+ * beyond the public `StateStore`: a private connection holding the migration lock, on SQLite the
+ * file's key, and on PostgreSQL a faster way to read payload columns.
  */
 
 /** A write transaction on the migration connection, with the lock held. */
@@ -26,6 +28,12 @@ export type StoreInternals = {
   rekeyFile(): Promise<void>;
   /** SQLite only: the id of the key the file is encrypted with; undefined on PostgreSQL. */
   fileKeyId(): string | undefined;
+  /**
+   * PostgreSQL only: the rows of a checked payload query, in batches as they arrive, with plain
+   * values typed as the query declares and payloads as raw ciphertext bytes. Without it,
+   * `readPayloadRows` reads through Kysely.
+   */
+  readPayloadRowBatches?(query: PayloadRowQuery): AsyncIterable<EncryptedRow[]>;
   /** Remembers the schema version after opening or migrating. */
   setKnownVersion(version: number): void;
 };

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { StateDatabase } from '../state-store.js';
 import type { StateLocation } from '../state-types.js';
 import type { BackendConnection, MigrationSession } from '../store-internals.js';
+import { readPostgresPayloadRows } from './postgres-payload-reader.js';
 import { createStatePool, preparePostgres, unreachableState } from './postgres-pool.js';
 
 /**
@@ -38,6 +39,7 @@ export async function openPostgresBackend(location: PostgresLocation): Promise<B
     writeTransaction: (work) => db.transaction().execute(work),
     rekeyFile: async () => undefined,
     fileKeyId: () => undefined,
+    readPayloadRowBatches: (query) => readPostgresPayloadRows(pool, query),
     close: () => closePostgres(db, pool),
   };
 }
