@@ -54,7 +54,7 @@ const benchmarks = [
     run: () => benchStateBackup({ megabytes: isSmall ? 8 : 1024 }),
   },
   {
-    name: 'read and decrypt 10,000 payloads: one by one against the bulk path',
+    name: 'read and decrypt 10,000 payloads: one by one, bulk, readPayloadRows, audit log reader',
     run: () => benchPayloadReads({ repeat: isSmall ? 1 : 7 }),
   },
   {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { SluiceError } from '../core/errors.js';
-import { decryptPayloadTexts } from './payload-decryption.js';
+import { readPayloadRows } from './payload-rows.js';
 import { newRowId } from './row-id.js';
 import type { StateDatabase, StateStore } from './state-store.js';
 import type { PayloadAddress } from './state-types.js';
@@ -112,16 +112,40 @@ export async function readAuditEntries(
   store: StateStore,
   query: AuditQuery,
 ): Promise<AuditEntry[]> {
-  const rows = await readAuditRows(store, query);
+  checkQuery(query);
+  const rows = await readPayloadRows(store, {
+    table: AUDIT_LOG_TABLE,
+    columns: {
+      seq: 'integer',
+      id: 'text',
+      occurred_at: 'text',
+      actor: 'text',
+      action: 'text',
+      subject: 'text',
+      entry_hash: 'text | null',
+    },
+    idColumn: 'id',
+    payloadColumn: 'details',
+    // `seq > after` also leaves out rows without a seq; `is not null` rather than `seq > 0`,
+    // which made PostgreSQL sort a freshly filled table instead of using the seq index.
+    where: [
+      query.after === undefined
+        ? { column: 'seq', op: 'is not null' }
+        : { column: 'seq', op: '>', value: query.after },
+    ],
+    orderBy: [{ column: 'seq' }],
+    limit: query.limit,
+  });
   const chainStart = await readAuditChainStart(store);
-  const plaintexts = await decryptPayloadTexts(
-    store,
-    rows.map((row) => ({ ciphertext: row.ciphertext, address: auditDetailsAddress(row.id) })),
-  );
 
-  return rows.map((row, index) => {
-    const { ciphertext: _ciphertext, prevHash: _prevHash, ...fields } = row;
-    const decoded = decodeAuditDetails(String(plaintexts[index]), isChainedRow(row, chainStart));
+  return rows.map((row) => {
+    const { seq, id, actor, action, subject } = row;
+    const fields = { id, seq, occurredAt: row.occurred_at, actor, action, subject };
+    const hash = row.entry_hash;
+    const decoded = decodeAuditDetails(
+      row.details.toString('utf8'),
+      isChainedRow({ seq, hash }, chainStart),
+    );
     if (decoded === undefined) {
       throw new SluiceError(
         'audit_chain_broken',
@@ -129,7 +153,7 @@ export async function readAuditEntries(
           "altered; run 'sluice audit-log verify' and restore the state from a backup",
       );
     }
-    return { ...fields, details: decoded.details };
+    return { ...fields, hash, details: decoded.details };
   });
 }
 
