@@ -1,4 +1,5 @@
 import { SluiceError } from '../core/errors.js';
+import { type AuditEntryInput, appendAuditEntryIn } from './audit-log.js';
 import type { StateStore } from './state-store.js';
 import { internalsOf } from './store-internals.js';
 
@@ -39,6 +40,8 @@ export type Promotion = {
   /** How long the environment lives without use; undefined: it never expires. */
   readonly ttlMs: number | undefined;
   readonly now: Date;
+  /** The audit entry recording the promotion, given its new revision; same transaction. */
+  readonly audit?: (revision: number) => AuditEntryInput;
 };
 
 /** The environment, or undefined when it does not exist. */
@@ -100,6 +103,9 @@ export async function recordPromotion(store: StateStore, promotion: Promotion): 
         .set(values)
         .where('name', '=', promotion.name)
         .execute();
+    }
+    if (promotion.audit !== undefined) {
+      await appendAuditEntryIn(store, db, promotion.audit(currentRevision + 1));
     }
     return currentRevision + 1;
   });

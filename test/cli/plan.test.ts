@@ -204,6 +204,14 @@ describe.each(enginesUnderTest())('plans and environments on $name', (engine) =>
       expect(rollback.code).toBe(0);
       expect(rollback.stdout).toContain("Rolled back 'prod'");
       expect(await viewRows('prod')).toEqual(prodBefore);
+
+      const log = await cli('audit-log', '--format', 'json');
+      const entries = (JSON.parse(log.stdout) as { entries: AuditEntryInfo[] }).entries;
+      expect(entries.at(-1)).toMatchObject({
+        actor: `local:${userInfo().username}`,
+        action: 'environment.rolled_back',
+        subject: 'prod',
+      });
     },
   );
 

@@ -4,6 +4,7 @@ import { IDENTIFIER_LIMIT_BYTES } from '../../core/physical-table.js';
 import { loadProject } from '../../project/project-loader.js';
 import { rollbackEnvironment } from '../../scheduler/plans/rollback.js';
 import { createSqlParser } from '../../sql/sql-parser.js';
+import { localActor } from '../client-access.js';
 import { withInterrupt } from '../interrupt.js';
 import { localPlanExecutor } from '../local-plan-executor.js';
 import type { CommandContext } from '../output.js';
@@ -46,6 +47,7 @@ export async function rollbackCommand(
             identifierLimitBytes: IDENTIFIER_LIMIT_BYTES[gateway.type],
             ttlMs: name === PROD ? undefined : project.config.environmentTtlMs,
             logger: context.logger,
+            actor: localActor(),
           }),
         );
       } finally {

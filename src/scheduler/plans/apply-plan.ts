@@ -5,7 +5,6 @@ import type { Plan } from '../../core/plan.js';
 import { type Snapshot, upkeepOf } from '../../core/snapshot.js';
 import type { TableName } from '../../core/table-resolver.js';
 import type { PromoteTask, TaskOutcome, TaskPool } from '../../protocol/task.js';
-import { appendAuditEntry } from '../../state/audit-log.js';
 import {
   type EnvironmentRecord,
   readEnvironment,
@@ -62,7 +61,7 @@ export type ApplyResult = {
 };
 
 /** The audit log's actor when the caller did not say who applies the plan. */
-const UNKNOWN_ACTOR = 'unknown';
+export const UNKNOWN_ACTOR = 'unknown';
 
 /** How long a plan lease lasts without renewal; a live apply renews it in the background. */
 const PLAN_LEASE_TTL_MS = 30_000;
@@ -134,21 +133,18 @@ async function build(
     planId: plan.id,
     ttlMs: context.ttlMs,
     now: (context.now ?? (() => new Date()))(),
-  });
-  // Known gap: the entry is written after the promotion's own transaction, so a process killed
-  // between the two leaves a promotion without its entry. Writing both in one transaction needs
-  // recordPromotion to accept the transaction it runs in.
-  await appendAuditEntry(context.store, {
-    actor: context.actor ?? UNKNOWN_ACTOR,
-    action: 'plan.applied',
-    subject: plan.environment,
-    details: {
-      planId: plan.id,
-      revision,
-      baseRevision: plan.baseRevision,
-      models: snapshots.size,
-      changes: plan.changes.length,
-    },
+    audit: (revision) => ({
+      actor: context.actor ?? UNKNOWN_ACTOR,
+      action: 'plan.applied',
+      subject: plan.environment,
+      details: {
+        planId: plan.id,
+        revision,
+        baseRevision: plan.baseRevision,
+        models: snapshots.size,
+        changes: plan.changes.length,
+      },
+    }),
   });
   return { isPromoted: true, models, revision };
 }

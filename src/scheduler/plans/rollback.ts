@@ -4,7 +4,7 @@ import { readSnapshots } from '../../state/snapshot-store.js';
 import type { ModelResult } from '../runs/run-coordinator.js';
 import { buildRunGraph } from '../runs/run-graph.js';
 import { snapshotOrder } from '../runs/snapshot-order.js';
-import { type ApplyContext, promoteTaskOf, takePlanLease } from './apply-plan.js';
+import { type ApplyContext, promoteTaskOf, takePlanLease, UNKNOWN_ACTOR } from './apply-plan.js';
 
 /** How a rollback ended: the environment's new revision and the run that caught it up. */
 export type RollbackResult = {
@@ -55,6 +55,12 @@ export async function rollbackEnvironment(
       planId: undefined,
       ttlMs: context.ttlMs,
       now: (context.now ?? (() => new Date()))(),
+      audit: (revision) => ({
+        actor: context.actor ?? UNKNOWN_ACTOR,
+        action: 'environment.rolled_back',
+        subject: environment,
+        details: { revision, baseRevision: current.revision, models: snapshots.size },
+      }),
     });
 
     const graph = buildRunGraph(snapshots, snapshotOrder(snapshots), context.scope);
