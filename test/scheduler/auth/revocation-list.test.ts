@@ -5,6 +5,7 @@ import { RevocationList } from '../../../src/scheduler/auth/revocation-list.js';
 import { openStateStore } from '../../../src/state/open-state-store.js';
 import type { StateStore } from '../../../src/state/state-store.js';
 import { errorOf } from '../../helpers/errors.js';
+import { manualClock } from '../../helpers/manual-clock.js';
 import {
   stateBackendsUnderTest,
   type TestStateLocation,
@@ -14,17 +15,6 @@ import {
 
 const ring = testKeyRing(testStateKey('k1'));
 const HOUR_MS = 3_600_000;
-
-/** A clock the test moves by hand. */
-function manualClock(start = Date.now()) {
-  let nowMs = start;
-  return {
-    now: () => new Date(nowMs),
-    advance: (ms: number) => {
-      nowMs += ms;
-    },
-  };
-}
 
 for (const backend of stateBackendsUnderTest()) {
   describe.skipIf(backend.skipReason !== '')(`revocation list on ${backend.name}`, () => {

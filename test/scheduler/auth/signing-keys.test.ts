@@ -8,6 +8,7 @@ import { readAuditEntries } from '../../../src/state/audit-log.js';
 import { openStateStore } from '../../../src/state/open-state-store.js';
 import { listSigningKeys } from '../../../src/state/signing-key-store.js';
 import type { StateStore } from '../../../src/state/state-store.js';
+import { manualClock } from '../../helpers/manual-clock.js';
 import {
   stateBackendsUnderTest,
   type TestStateLocation,
@@ -22,17 +23,6 @@ const SETTINGS: TokenSettings = {
   ttlSec: 600,
 };
 const DAY_MS = 24 * 3600 * 1000;
-
-/** A clock the test moves by hand. */
-function manualClock(start = Date.now()) {
-  let nowMs = start;
-  return {
-    now: () => new Date(nowMs),
-    advance: (ms: number) => {
-      nowMs += ms;
-    },
-  };
-}
 
 for (const backend of stateBackendsUnderTest()) {
   describe.skipIf(backend.skipReason !== '')(`signing keys on ${backend.name}`, () => {
