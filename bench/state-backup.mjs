@@ -207,7 +207,6 @@ async function compareReads(store, repeat) {
     'bulk (ms)': () => readPayloads(store, 'asc', READ_ROWS),
     'audit log reader (ms)': () => readAllEntries(store),
     'payload rows (ms)': () => readPayloadRowsOnly(store),
-    'payload rows, audit columns (ms)': () => readAuditShapedRows(store),
   };
   const first = await timed(() => readPayloads(store, 'asc', READ_ROWS));
   const times = Object.fromEntries(Object.keys(ways).map((name) => [name, []]));
@@ -253,32 +252,6 @@ async function readAllEntries(store) {
   const entries = await readAuditEntries(store, { limit: READ_ROWS });
   if (entries.length !== READ_ROWS) throw new Error(`read ${entries.length} entries`);
   return entries;
-}
-
-/**
- * What the audit log reader reads, through `readPayloadRows`: its plain columns in seq order, and
- * each detail parsed as JSON (the reader also reads the chain's start and checks each detail).
- */
-async function readAuditShapedRows(store) {
-  const rows = await readPayloadRows(store, {
-    table: 'sluice_audit_log',
-    columns: {
-      seq: 'integer',
-      id: 'text',
-      occurred_at: 'text',
-      actor: 'text',
-      action: 'text',
-      subject: 'text',
-      entry_hash: 'text | null',
-    },
-    idColumn: 'id',
-    payloadColumn: 'details',
-    where: [{ column: 'seq', op: 'is not null' }],
-    orderBy: [{ column: 'seq' }],
-    limit: READ_ROWS,
-  });
-  if (rows.length !== READ_ROWS) throw new Error(`read ${rows.length} rows, not ${READ_ROWS}`);
-  return rows.map((row) => ({ ...row, details: JSON.parse(row.details.toString('utf8')) }));
 }
 
 /** The read as it was before the bulk path: one query, then each payload decrypted in turn. */
