@@ -83,11 +83,13 @@ async function writeProjects(days, lastDay) {
     await mkdir(join(root, 'models'), { recursive: true });
     await writeFile(
       join(root, 'sluice.yaml'),
-      `name: bench\ngateways:\n  local:\n    connection:\n      type: duckdb\n      database: ${join(OUT, 'warehouse.duckdb')}\n`,
+      `name: bench\ngateways:\n  local:\n    connection:\n` +
+        `      type: duckdb\n      database: ${join(OUT, 'warehouse.duckdb')}\n`,
     );
     await writeFile(
       join(root, 'models', 'daily.sql'),
-      `MODEL (\n  name bench.daily_${folder},\n  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size ${batchSize}),\n` +
+      `MODEL (\n  name bench.daily_${folder},\n` +
+        `  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size ${batchSize}),\n` +
         `  cron '@daily',\n  start '${FIRST_DAY}',\n  end '${lastDay}'\n);\n\n${MODEL_QUERY}\n`,
     );
   }
@@ -98,7 +100,8 @@ async function loadEvents(days, rowsPerDay) {
   try {
     await adapter.execute('CREATE SCHEMA raw');
     await adapter.execute(
-      `CREATE TABLE raw.events AS SELECT DATE '${FIRST_DAY}' + CAST(i // ${rowsPerDay} AS INTEGER) AS day,
+      `CREATE TABLE raw.events AS SELECT DATE '${FIRST_DAY}' ` +
+        `+ CAST(i // ${rowsPerDay} AS INTEGER) AS day,
          i % 100000 AS user_id, (i * 7919) % 1000 / 10.0 AS amount
        FROM range(${days * rowsPerDay}) AS t(i)`,
     );

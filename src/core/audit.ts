@@ -17,7 +17,10 @@ export type AuditDefinition = {
   /** The name, lower-cased as model names are. */
   readonly name: string;
   readonly dialect: Dialect;
-  /** A blocking audit that finds rows stops promotion and downstream models; `blocking false` only warns. */
+  /**
+   * A blocking audit that finds rows stops promotion and downstream models; `blocking false` only
+   * warns.
+   */
   readonly isBlocking: boolean;
   /** Parameter values used when a model's reference leaves them out, by lower-case name. */
   readonly defaults: Readonly<Record<string, HeaderLiteral>>;

@@ -12,7 +12,9 @@ export type UnifiedDiffOptions = {
   readonly context?: number;
 };
 
-/** One line; the last line of a text may lack its newline, and then differs from one that has it. */
+/**
+ * One line; the last line of a text may lack its newline, and then differs from one that has it.
+ */
 type Line = { readonly text: string; readonly hasNewline: boolean };
 
 type Edit = { readonly kind: 'equal' | 'delete' | 'insert'; readonly line: Line };

@@ -47,11 +47,12 @@ function unknownAuditProblem(
 ): string {
   const candidates = [...BUILT_IN_AUDIT_NAMES, ...audits.keys()];
   const hint = didYouMean(name, candidates);
+  const blockingBuiltInNames = BUILT_IN_AUDIT_NAMES.filter(
+    (n) => !n.endsWith('_non_blocking'),
+  ).join(', ');
   return (
     `${label} is not a built-in audit nor defined in audits/.${hint}` +
-    (hint === ''
-      ? ` Built-in audits: ${BUILT_IN_AUDIT_NAMES.filter((n) => !n.endsWith('_non_blocking')).join(', ')}.`
-      : '')
+    (hint === '' ? ` Built-in audits: ${blockingBuiltInNames}.` : '')
   );
 }
 

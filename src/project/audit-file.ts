@@ -133,7 +133,9 @@ function readProperties(
   const entries = header.items.flatMap((item) => {
     const pair = splitKeyValue(item);
     if (pair !== undefined) return [{ word: keyWord(pair.key), key: pair.key, nodes: pair.value }];
-    const message = `Expected a property name at the start of each item of the AUDIT header of ${fileContext.subject}, as in \`name assert_positive\``;
+    const message =
+      'Expected a property name at the start of each item of the AUDIT header of ' +
+      `${fileContext.subject}, as in \`name assert_positive\``;
     report(fileContext, 'audit_invalid', message, item.start);
     return [];
   });
@@ -141,7 +143,8 @@ function readProperties(
   const name = nameEntry === undefined ? undefined : readAuditName(fileContext, nameEntry);
   if (name === undefined) {
     if (nameEntry === undefined) {
-      const message = `The AUDIT header in ${fileContext.subject} has no name; add \`name <audit_name>\``;
+      const fix = 'add `name <audit_name>`';
+      const message = `The AUDIT header in ${fileContext.subject} has no name; ${fix}`;
       report(fileContext, 'audit_invalid', message, header.start);
     }
     throwIfAny(fileContext.errors);
@@ -181,7 +184,8 @@ function acceptProperty(
   seen: Set<string>,
 ): boolean {
   if (UNSUPPORTED_PROPERTIES.has(word)) {
-    const message = `${source.label} is a SQLMesh feature that Sluice does not support yet; remove it`;
+    const feature = source.label;
+    const message = `${feature} is a SQLMesh feature that Sluice does not support yet; remove it`;
     report(context, 'model_not_supported', message, source.key.start);
     return false;
   }

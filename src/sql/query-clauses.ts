@@ -61,7 +61,9 @@ export function readQueryClauses(query: QueryTokens, start: number): QueryClause
   return { setOperation, byAllClause, isGrouped, hasPositionalReference };
 }
 
-/** GROUP and ORDER start a clause only before BY (not in `WITHIN GROUP`), FROM not after DISTINCT. */
+/**
+ * GROUP and ORDER start a clause only before BY (not in `WITHIN GROUP`), FROM not after DISTINCT.
+ */
 function startsClause(query: QueryTokens, index: number): boolean {
   const keyword = query.keywords[index];
   if (keyword === 'GROUP' || keyword === 'ORDER') return query.keywords[index + 1] === 'BY';

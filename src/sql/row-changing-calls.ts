@@ -69,7 +69,9 @@ export function rowChangingCalls(
   return calls;
 }
 
-/** Whether the call whose arguments open at `open` is followed by OVER, past FILTER/WITHIN GROUP. */
+/**
+ * Whether the call whose arguments open at `open` is followed by OVER, past FILTER/WITHIN GROUP.
+ */
 function isWindowCall(query: QueryTokens, open: number): boolean {
   let index = (query.partners[open] ?? open) + 1;
   for (;;) {

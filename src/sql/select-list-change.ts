@@ -121,7 +121,9 @@ function findShapeProblem(query: ReadQuery): string | undefined {
 /** Where each old item sits in the new list, and the new items that were added. */
 type Matching = { readonly matched: readonly number[]; readonly added: readonly number[] };
 
-/** Finds every old item in the new list, in the same order; greedy matching finds an order if any. */
+/**
+ * Finds every old item in the new list, in the same order; greedy matching finds an order if any.
+ */
 function matchItems(
   oldItems: readonly SelectItem[],
   newItems: readonly SelectItem[],
@@ -164,7 +166,10 @@ function findAddedProblem(
     const problem = nameProblem(after, item) ?? rowProblem(after, item, wasAggregated);
     if (problem !== undefined) return problem;
     if (after.clauses.hasPositionalReference && index < lastMatched) {
-      return `the query refers to select-list items by position, and column ${label(item)} was added before one of them`;
+      return (
+        'the query refers to select-list items by position, ' +
+        `and column ${label(item)} was added before one of them`
+      );
     }
   }
   return undefined;
@@ -181,7 +186,10 @@ function nameProblem(query: ReadQuery, item: SelectItem): string | undefined {
   );
   if (isTwice) return `column '${name}' would appear twice`;
   if (item.isAliased && isNameUsedOutside(query.tokens, item)) {
-    return `the added column '${name}' has a name the query already uses, which may change what that name refers to`;
+    return (
+      `the added column '${name}' has a name the query already uses, ` +
+      'which may change what that name refers to'
+    );
   }
   return undefined;
 }
@@ -215,11 +223,17 @@ function rowProblem(
   const calls = rowChangingCalls(query.tokens, item.start, item.end);
   const setReturning = calls.find((call) => call.kind === 'set_returning');
   if (setReturning !== undefined) {
-    return `the added column ${label(item)} calls ${setReturning.name}, which changes the number of rows`;
+    return (
+      `the added column ${label(item)} calls ${setReturning.name}, ` +
+      'which changes the number of rows'
+    );
   }
   const aggregate = calls.find((call) => call.kind === 'aggregate');
   if (aggregate !== undefined && !query.clauses.isGrouped && !wasAggregated) {
-    return `the added column ${label(item)} calls the aggregate ${aggregate.name} in a query that did not aggregate, which changes its rows`;
+    return (
+      `the added column ${label(item)} calls the aggregate ${aggregate.name} ` +
+      'in a query that did not aggregate, which changes its rows'
+    );
   }
   return undefined;
 }

@@ -3,11 +3,11 @@
  * hour, day of month, month, day of week) and the aliases @hourly, @daily (@midnight), @weekly,
  * @monthly and @yearly (@annually); croner evaluates them.
  *
- * Daylight saving time, as croner decides it (the tests pin it): a cron whose minute and hour fields
- * have no wildcard and no step (`0 2 * * *`, `30 1,13 * * *`, the daily and coarser aliases) names
- * local times. A local time that does not exist (spring forward) fires at the first valid instant
- * after the gap, on the same day; a local time that occurs twice (fall back) fires once, at its
- * first occurrence. A cron with a wildcard or step in those fields (`*\/5 * * * *`, `@hourly`)
+ * Daylight saving time, as croner decides it (the tests pin it): a cron whose minute and hour
+ * fields have no wildcard and no step (`0 2 * * *`, `30 1,13 * * *`, the daily and coarser aliases)
+ * names local times. A local time that does not exist (spring forward) fires at the first valid
+ * instant after the gap, on the same day; a local time that occurs twice (fall back) fires once, at
+ * its first occurrence. A cron with a wildcard or step in those fields (`*\/5 * * * *`, `@hourly`)
  * follows elapsed time instead: it fires on both occurrences of a repeated hour and skips the hour
  * that does not exist, so it still fires every five minutes or every hour of real time.
  */
@@ -58,9 +58,9 @@ const CACHE_LIMIT = 10_000;
 const REFERENCE_MS = Date.UTC(2000, 0, 1);
 
 /**
- * Parses a model's cron in its time zone (`undefined` is UTC). Throws a SluiceError naming the model
- * for an unknown zone, a cron that cannot be parsed, a six- or seven-field cron, and a cron that
- * never fires.
+ * Parses a model's cron in its time zone (`undefined` is UTC). Throws a SluiceError naming the
+ * model for an unknown zone, a cron that cannot be parsed, a six- or seven-field cron, and a cron
+ * that never fires.
  */
 export function parseCronSchedule(
   expression: string,
@@ -169,7 +169,9 @@ function createCron(expression: string, zone: string, modelName: string): Cron {
   }
 }
 
-/** Options for croner: UTC as a fixed offset (no zone arithmetic), DST rules as documented above. */
+/**
+ * Options for croner: UTC as a fixed offset (no zone arithmetic), DST rules as documented above.
+ */
 function cronerOptions(zone: string) {
   const where = isUtcZone(zone) ? { utcOffset: 0 } : { timezone: zone };
   return { ...where, mode: '5-part', fixedTimeRule: 'no-wildcard', paused: true } as const;

@@ -22,7 +22,8 @@ const COLUMNS_OF_RELATIONS =
   'SELECT t.position, c.relkind AS kind, a.attname AS name, ' +
   'a.atttypid::text AS type_oid, a.atttypmod::text AS type_modifier, ' +
   'a.attcollation::text AS collation ' +
-  'FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(schema_name, relation_name, position) ' +
+  'FROM unnest($1::text[], $2::text[]) ' +
+  'WITH ORDINALITY AS t(schema_name, relation_name, position) ' +
   'JOIN pg_catalog.pg_namespace n ON n.nspname = t.schema_name ' +
   'JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.relation_name ' +
   "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') " +

@@ -39,7 +39,8 @@ const BUILT_IN_AUDIT_LIST: readonly BuiltInAudit[] = [
       const quoted = columns(args, dialect);
       const ranks = quoted.map(
         (column, index) =>
-          `ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY ${column}) AS sluice_rank_${index + 1}`,
+          `ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY ${column}) ` +
+          `AS sluice_rank_${index + 1}`,
       );
       const isRepeated = quoted.map((_, index) => `sluice_rank_${index + 1} > 1`).join(' OR ');
       return (
@@ -62,8 +63,10 @@ const BUILT_IN_AUDIT_LIST: readonly BuiltInAudit[] = [
   {
     name: 'accepted_values',
     parameters: { column: required('column'), is_in: required('values') },
-    render: (args, dialect) =>
-      `SELECT * FROM @this_model WHERE ${column(args, dialect)} NOT IN (${texts(args, 'is_in').join(', ')})`,
+    render: (args, dialect) => {
+      const values = texts(args, 'is_in').join(', ');
+      return `SELECT * FROM @this_model WHERE ${column(args, dialect)} NOT IN (${values})`;
+    },
   },
   {
     name: 'accepted_range',

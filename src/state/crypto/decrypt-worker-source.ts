@@ -81,9 +81,9 @@ function open(ciphertext, table, column, rowId, out, outOffset) {
   const key = keys.get(ciphertext.toString('latin1', 2, bodyStart));
   if (key === undefined) return -1;
 
-  const decipher = createDecipheriv(format.algorithm, key, ciphertext.subarray(bodyStart, nonceEnd), {
-    authTagLength: format.tagBytes,
-  });
+  const nonce = ciphertext.subarray(bodyStart, nonceEnd);
+  const options = { authTagLength: format.tagBytes };
+  const decipher = createDecipheriv(format.algorithm, key, nonce, options);
   decipher.setAAD(associatedData(ciphertext.subarray(0, bodyStart), table, column, rowId));
   decipher.setAuthTag(ciphertext.subarray(nonceEnd, tagEnd));
   let written = decipher.update(ciphertext.subarray(tagEnd)).copy(out, outOffset);
@@ -112,7 +112,8 @@ function decryptRequest(request) {
     outOffset += written;
   }
   offsets[count] = outOffset;
-  return { reply: { requestId: request.requestId, plaintexts: out.buffer, offsets }, transfer: [out.buffer] };
+  const reply = { requestId: request.requestId, plaintexts: out.buffer, offsets };
+  return { reply, transfer: [out.buffer] };
 }
 
 parentPort.on('message', (request) => {

@@ -78,9 +78,8 @@ async function closePostgres(db: Kysely<StateDatabase>, pool: pg.Pool): Promise<
 
 async function lock(connection: Kysely<StateDatabase>, location: PostgresLocation): Promise<void> {
   try {
-    await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_CLASS}, hashtext(${location.schema}))`.execute(
-      connection,
-    );
+    const lockKey = sql`${MIGRATION_LOCK_CLASS}, hashtext(${location.schema})`;
+    await sql`SELECT pg_advisory_lock(${lockKey})`.execute(connection);
   } catch (error) {
     throw unreachableState(error, location);
   }
