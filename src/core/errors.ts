@@ -48,6 +48,10 @@ export type ErrorCode =
   | 'client_exists'
   | 'client_not_found'
   | 'audit_chain_broken'
+  | 'task_not_found'
+  | 'lease_lost'
+  | 'lease_not_held'
+  | 'protocol_unsupported'
   | 'usage'
   | 'internal';
 

@@ -1,6 +1,7 @@
 import type { AuditSpec } from '../core/audit.js';
 import type { Model } from '../core/model.js';
 import type { TableName } from '../core/table-resolver.js';
+import type { TaskPool } from '../core/task-pool.js';
 
 /**
  * Tasks as the Scheduler hands them to an Executor: definitions and intervals, never rendered
@@ -11,8 +12,7 @@ import type { TableName } from '../core/table-resolver.js';
 /** The kinds of task this release knows. */
 export type TaskKind = 'create' | 'evaluate' | 'audit' | 'promote' | 'cleanup';
 
-/** Plan work (`apply`) and cadence work (`run`) queue apart, so a backfill cannot starve runs. */
-export type TaskPool = 'apply' | 'run';
+export type { TaskPool } from '../core/task-pool.js';
 
 /** A half-open interval `[startMs, endMs)`, epoch milliseconds, UTC. */
 export type TaskInterval = { readonly startMs: number; readonly endMs: number };

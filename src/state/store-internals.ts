@@ -15,6 +15,15 @@ export type MigrationSession = {
   transaction<T>(work: (db: Kysely<StateDatabase>) => Promise<T>): Promise<T>;
 };
 
+/** What a LISTEN subscription calls. */
+export type NotificationHandlers = {
+  readonly onMessage: (payload: string) => void;
+  readonly onReconnect: () => void;
+};
+
+/** A LISTEN subscription; `close` ends its connection. */
+export type NotificationSubscription = { close(): Promise<void> };
+
 /** The backend-specific parts behind a store. */
 export type StoreInternals = {
   /**
@@ -34,6 +43,12 @@ export type StoreInternals = {
    * `readPayloadRows` reads through Kysely.
    */
   readPayloadRowBatches?(query: PayloadRowQuery): AsyncIterable<EncryptedRow[]>;
+  /**
+   * PostgreSQL only: calls `onMessage` with the payload of every NOTIFY on `channel`, on a
+   * connection of its own, until the returned subscription is closed. A broken connection is
+   * opened again by itself; `onReconnect` is called then, since messages may have been missed.
+   */
+  listen?(channel: string, handlers: NotificationHandlers): Promise<NotificationSubscription>;
   /** Remembers the schema version after opening or migrating. */
   setKnownVersion(version: number): void;
 };

@@ -46,9 +46,10 @@ export type ErrorContext = { readonly bodyLimitBytes: number; readonly mediaType
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   request_invalid: 400, usage: 400,
   auth_invalid: 401,
-  auth_forbidden: 403,
-  client_not_found: 404,
-  client_exists: 409, plan_stale: 409, plan_locked: 409,
+  auth_forbidden: 403, lease_not_held: 403,
+  client_not_found: 404, task_not_found: 404,
+  client_exists: 409, plan_stale: 409, plan_locked: 409, lease_lost: 409,
+  protocol_unsupported: 426,
   rate_limited: 429,
   state_unreachable: 503,
 };

@@ -4,6 +4,7 @@ import { versionsMigration } from './002-versions.js';
 import { environmentsMigration } from './003-environments.js';
 import { unusedVersionsMigration } from './004-unused-versions.js';
 import { authMigration } from './005-auth.js';
+import { taskQueueMigration } from './006-task-queue.js';
 
 /** The state store's migrations, in order; a new one is appended with the next version. */
 export const STATE_MIGRATIONS: readonly Migration[] = [
@@ -12,4 +13,5 @@ export const STATE_MIGRATIONS: readonly Migration[] = [
   environmentsMigration,
   unusedVersionsMigration,
   authMigration,
+  taskQueueMigration,
 ];

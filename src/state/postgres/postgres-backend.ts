@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { StateDatabase } from '../state-store.js';
 import type { StateLocation } from '../state-types.js';
 import type { BackendConnection, MigrationSession } from '../store-internals.js';
+import { listenOnChannel } from './postgres-listener.js';
 import { readPostgresPayloadRows } from './postgres-payload-reader.js';
 import { createStatePool, preparePostgres, unreachableState } from './postgres-pool.js';
 
@@ -40,6 +41,7 @@ export async function openPostgresBackend(location: PostgresLocation): Promise<B
     rekeyFile: async () => undefined,
     fileKeyId: () => undefined,
     readPayloadRowBatches: (query) => readPostgresPayloadRows(pool, query),
+    listen: (channel, handlers) => listenOnChannel(location, channel, handlers),
     close: () => closePostgres(db, pool),
   };
 }
