@@ -39,6 +39,20 @@ export type PayloadCipher = {
   decryptText(ciphertext: Buffer, address: PayloadAddress): string;
   /** The id of the key a ciphertext was written with, read from its header. */
   keyIdOf(ciphertext: Buffer): string;
+  /**
+   * Decrypts many payloads in order, in one native call per key when the batch opener is built
+   * (`hasBatchOpener`), else one by one. Fails as `decrypt` does, for the first bad payload in
+   * order. The plaintexts of a native batch are views of one buffer.
+   */
+  decryptAll(payloads: readonly EncryptedPayload[]): Buffer[];
+  /** Whether `decryptAll` opens batches natively. */
+  readonly hasBatchOpener: boolean;
+};
+
+/** One payload to decrypt, with the address it was written for. */
+export type EncryptedPayload = {
+  readonly ciphertext: Buffer;
+  readonly address: PayloadAddress;
 };
 
 /** A column whose values are encrypted payloads, so that `rekey` can find and rewrap them. */

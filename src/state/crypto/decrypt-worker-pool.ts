@@ -1,7 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { KeyRing, PayloadAddress } from '../state-types.js';
+import type { EncryptedPayload, KeyRing } from '../state-types.js';
 import {
   DECRYPT_WORKER_SOURCE,
   type DecryptReply,
@@ -17,11 +17,7 @@ import {
  * process alive. `close` stops them; work in flight then comes back as not done, never lost.
  */
 
-/** One payload to decrypt, with the address it was written for. */
-export type EncryptedPayload = {
-  readonly ciphertext: Buffer;
-  readonly address: PayloadAddress;
-};
+export type { EncryptedPayload } from '../state-types.js';
 
 /** The workers of one store. */
 export type DecryptWorkerPool = {
