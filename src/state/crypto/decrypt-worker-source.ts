@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { PAYLOAD_FORMAT } from './payload-cipher.js';
+import { PAYLOAD_FORMAT } from './payload-format.js';
 
 /**
  * The program of a payload decryption worker, and the messages it exchanges. It opens payloads
