@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { BackoffPolicy } from '../../core/backoff.js';
 import { SluiceError } from '../../core/errors.js';
+import { MAX_POLL_WAIT_SEC } from '../../protocol/tasks-api.js';
 import type { StateStore } from '../../state/state-store.js';
+import type { ConcurrencyCaps } from '../../state/tasks/claim-tasks.js';
 import type { RateLimit } from '../auth/rate-limiter.js';
 import type { SigningKeyOptions } from '../auth/signing-keys.js';
 
@@ -35,6 +38,22 @@ export type SchedulerServiceOptions = {
   /** Largest request body accepted; default 1 MiB. */
   readonly bodyLimitBytes?: number;
   readonly signingKeys?: SigningKeyOptions;
+  /** How long a task stays leased after a claim or a heartbeat; default 60. */
+  readonly leaseSec?: number;
+  /** How often Executors are told to heartbeat each lease; default 15, less than the lease. */
+  readonly heartbeatIntervalSec?: number;
+  /** How long a claim waits for a task when it does not say; default 25, at most 50. */
+  readonly pollWaitSec?: number;
+  /** How many attempts a queued task may have; default 3. Read by whoever enqueues tasks. */
+  readonly taskMaxAttempts?: number;
+  /** Spacing of retries after retryable failures and expired leases; default 1 s to 5 min. */
+  readonly retryBackoff?: BackoffPolicy;
+  /** How many tasks may be leased at once per gateway and per model; default no cap. */
+  readonly concurrencyCaps?: ConcurrencyCaps;
+  /** How often expired leases are returned to the queue; default 1000. */
+  readonly reapIntervalMs?: number;
+  /** The task queue's clock in epoch milliseconds; default `Date.now` (tests pass their own). */
+  readonly now?: () => number;
 };
 
 /** The same options with every default applied, checked and frozen. */
@@ -50,6 +69,14 @@ export type ServiceSettings = {
   readonly failedAuthRateLimit: RateLimit;
   readonly bodyLimitBytes: number;
   readonly signingKeys: SigningKeyOptions;
+  readonly leaseSec: number;
+  readonly heartbeatIntervalSec: number;
+  readonly pollWaitSec: number;
+  readonly taskMaxAttempts: number;
+  readonly retryBackoff: BackoffPolicy;
+  readonly concurrencyCaps: ConcurrencyCaps;
+  readonly reapIntervalMs: number;
+  readonly now: () => number;
 };
 
 /** A running service: where it answers, the Fastify app (for inspection), and how to stop it. */
@@ -68,6 +95,12 @@ export const DEFAULT_REVOCATION_REFRESH_MS = 2000;
 export const DEFAULT_TOKEN_RATE_LIMIT: RateLimit = { capacity: 30, refillPerSec: 1 };
 export const DEFAULT_FAILED_AUTH_RATE_LIMIT: RateLimit = { capacity: 5, refillPerSec: 0.2 };
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_LEASE_SEC = 60;
+export const DEFAULT_HEARTBEAT_INTERVAL_SEC = 15;
+export const DEFAULT_POLL_WAIT_SEC = 25;
+export const DEFAULT_TASK_MAX_ATTEMPTS = 3;
+export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = { baseDelayMs: 1_000, maxDelayMs: 300_000 };
+export const DEFAULT_REAP_INTERVAL_MS = 1_000;
 
 /** Applies the defaults and checks the values, so that a bad option fails at startup. */
 export function resolveServiceSettings(options: SchedulerServiceOptions): ServiceSettings {
@@ -83,13 +116,65 @@ export function resolveServiceSettings(options: SchedulerServiceOptions): Servic
     failedAuthRateLimit: options.failedAuthRateLimit ?? DEFAULT_FAILED_AUTH_RATE_LIMIT,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     signingKeys: options.signingKeys ?? {},
+    ...taskQueueSettings(options),
   };
 
   checkInteger('listen port', settings.listenPort, 0, 65535);
   checkInteger('token lifetime in seconds', settings.tokenTtlSec, 1, 24 * 3600);
   checkInteger('revocation refresh interval in ms', settings.revocationRefreshMs, 1, 60_000);
   checkInteger('body limit in bytes', settings.bodyLimitBytes, 1, 64 * 1024 * 1024);
+  checkTaskQueueSettings(settings);
   return Object.freeze(settings);
+}
+
+type TaskQueueSettings = Pick<
+  ServiceSettings,
+  | 'leaseSec'
+  | 'heartbeatIntervalSec'
+  | 'pollWaitSec'
+  | 'taskMaxAttempts'
+  | 'retryBackoff'
+  | 'concurrencyCaps'
+  | 'reapIntervalMs'
+  | 'now'
+>;
+
+function taskQueueSettings(options: SchedulerServiceOptions): TaskQueueSettings {
+  return {
+    leaseSec: options.leaseSec ?? DEFAULT_LEASE_SEC,
+    heartbeatIntervalSec: options.heartbeatIntervalSec ?? DEFAULT_HEARTBEAT_INTERVAL_SEC,
+    pollWaitSec: options.pollWaitSec ?? DEFAULT_POLL_WAIT_SEC,
+    taskMaxAttempts: options.taskMaxAttempts ?? DEFAULT_TASK_MAX_ATTEMPTS,
+    retryBackoff: options.retryBackoff ?? DEFAULT_RETRY_BACKOFF,
+    concurrencyCaps: options.concurrencyCaps ?? {},
+    reapIntervalMs: options.reapIntervalMs ?? DEFAULT_REAP_INTERVAL_MS,
+    now: options.now ?? Date.now,
+  };
+}
+
+function checkTaskQueueSettings(settings: TaskQueueSettings): void {
+  checkInteger('lease length in seconds', settings.leaseSec, 2, 3600);
+  checkInteger(
+    'heartbeat interval in seconds',
+    settings.heartbeatIntervalSec,
+    1,
+    settings.leaseSec - 1,
+  );
+  checkInteger('poll wait in seconds', settings.pollWaitSec, 0, MAX_POLL_WAIT_SEC);
+  checkInteger('maximum attempts of a task', settings.taskMaxAttempts, 1, 100);
+  checkInteger('retry base delay in ms', settings.retryBackoff.baseDelayMs, 1, 3_600_000);
+  checkInteger(
+    'retry maximum delay in ms',
+    settings.retryBackoff.maxDelayMs,
+    settings.retryBackoff.baseDelayMs,
+    24 * 3_600_000,
+  );
+  checkInteger('reap interval in ms', settings.reapIntervalMs, 1, 60_000);
+  const caps = settings.concurrencyCaps;
+  const limits = [caps.defaultPerGateway, caps.perModel, ...Object.values(caps.perGateway ?? {})];
+  for (const limit of limits) {
+    if (limit !== undefined) checkInteger('concurrency cap', limit, 1, 100_000);
+  }
 }
 
 /** The public URL without a trailing slash; only http and https, with no query or fragment. */
