@@ -52,6 +52,7 @@ export type ErrorCode =
   | 'lease_lost'
   | 'lease_not_held'
   | 'protocol_unsupported'
+  | 'executor_unknown'
   | 'usage'
   | 'internal';
 

@@ -1,5 +1,6 @@
 import { PROD } from '../../core/environments.js';
 import { SluiceError } from '../../core/errors.js';
+import type { TaskPool } from '../../core/task-pool.js';
 import type { Role } from '../../protocol/roles.js';
 
 /**
@@ -18,6 +19,7 @@ export type Permission =
   | 'plan:apply'
   | 'tasks:run'
   | 'tasks:apply'
+  | 'tasks:pull'
   | 'gateway:read';
 
 /** Permissions that are decided per environment. */
@@ -35,6 +37,8 @@ const GRANTS: Readonly<Record<FixedPermission, readonly Role[]>> = {
   'state:read': READERS,
   'tasks:run': ['executor:run'],
   'tasks:apply': ['executor:apply'],
+  /** The pull protocol's routes; which pools a caller may work is checked per request. */
+  'tasks:pull': ['executor:run', 'executor:apply'],
   'gateway:read': ['gateway:read'],
 };
 
@@ -67,4 +71,9 @@ export function rolesGranting(permission: Permission, environment?: string): rea
     return environment === PROD ? PROD_WRITERS : DEVELOPMENT_WRITERS;
   }
   return GRANTS[permission];
+}
+
+/** The permission to work the tasks of `pool`: `tasks:run` or `tasks:apply`. */
+export function poolPermission(pool: TaskPool): Permission {
+  return pool === 'run' ? 'tasks:run' : 'tasks:apply';
 }

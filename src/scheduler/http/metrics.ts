@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { TaskPool } from '../../core/task-pool.js';
 
 /**
  * The Scheduler's Prometheus metrics, in a registry of its own (not prom-client's global one),
@@ -12,10 +13,18 @@ export type ServiceMetrics = {
   readonly tokensIssued: Counter;
   /** Token requests refused, by OAuth error code (`invalid_client`, `rate_limited`, ...). */
   readonly tokenFailures: Counter<'reason'>;
+  /** Tasks ready in the queue (claimable now or after a backoff), by pool, read at scrape time. */
+  readonly readyTasks: Gauge<'pool'>;
 };
 
-/** A fresh registry with the process metrics and the service's own. */
-export function createServiceMetrics(): ServiceMetrics {
+/** Reads the queue depth per pool, for the gauge. */
+export type ReadyTaskCounter = () => Promise<Readonly<Record<TaskPool, number>>>;
+
+/**
+ * A fresh registry with the process metrics and the service's own; `countReadyTasks` is asked
+ * at each scrape (a gauge that cannot be read then shows no samples rather than stale ones).
+ */
+export function createServiceMetrics(countReadyTasks?: ReadyTaskCounter): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -45,5 +54,24 @@ export function createServiceMetrics(): ServiceMetrics {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    readyTasks: readyTasksGauge(registry, countReadyTasks),
   };
+}
+
+function readyTasksGauge(registry: Registry, count: ReadyTaskCounter | undefined): Gauge<'pool'> {
+  return new Gauge({
+    name: 'sluice_task_queue_ready',
+    help: 'Tasks ready in the queue, claimable now or once their backoff ends, by pool',
+    labelNames: ['pool'],
+    registers: [registry],
+    async collect() {
+      if (count === undefined) return;
+      try {
+        const counts = await count();
+        for (const [pool, ready] of Object.entries(counts)) this.set({ pool }, ready);
+      } catch {
+        this.reset();
+      }
+    },
+  });
 }

@@ -31,6 +31,7 @@ const SHARED_SCHEMAS: ReadonlyMap<z.ZodType, string> = new Map<z.ZodType, string
 const RESPONSE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   '200': 'Success',
   '201': 'Created',
+  '204': 'No content',
   '4XX': 'The request was refused; the body says why',
   '5XX': 'The service failed or is not ready',
   '503': 'Not ready',
@@ -92,10 +93,17 @@ function operationOf(route: RegisteredRoute): Record<string, unknown> {
 }
 
 function parametersOf(schemas: RouteSchemas): unknown[] {
-  return [...parametersIn('path', schemas.params), ...parametersIn('query', schemas.querystring)];
+  return [
+    ...parametersIn('path', schemas.params),
+    ...parametersIn('query', schemas.querystring),
+    ...parametersIn('header', schemas.headers),
+  ];
 }
 
-function parametersIn(where: 'path' | 'query', schema: z.ZodType | undefined): unknown[] {
+function parametersIn(
+  where: 'path' | 'query' | 'header',
+  schema: z.ZodType | undefined,
+): unknown[] {
   if (schema === undefined) return [];
   const json = jsonSchemaOf(schema, 'input');
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -128,6 +136,10 @@ function responsesOf(route: RegisteredRoute): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(route.schemas.response ?? {})) {
     const key = status.toUpperCase();
+    if (key === '204') {
+      responses[key] = { description: schema.description ?? RESPONSE_DESCRIPTIONS[key] };
+      continue;
+    }
     const isSuccess = key.startsWith('2');
     const mediaType =
       isSuccess && route.produces !== undefined ? route.produces : 'application/json';

@@ -42,6 +42,8 @@ export type RouteSchemas = {
   readonly body?: z.ZodType;
   readonly querystring?: z.ZodType;
   readonly params?: z.ZodType;
+  /** Headers the route requires; a loose object, since clients and proxies add their own. */
+  readonly headers?: z.ZodType;
   readonly response?: Readonly<Record<string, z.ZodType>>;
 };
 

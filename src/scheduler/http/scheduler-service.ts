@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { readyTaskCounts } from '../../state/tasks/task-queries.js';
 import { RevocationList } from '../auth/revocation-list.js';
 import { SigningKeys } from '../auth/signing-keys.js';
+import { TaskDispatcher } from '../queue/task-dispatcher.js';
 import { answerFor, sendErrorAnswer } from './api-errors.js';
 import { installAuthentication } from './authentication.js';
 import { createServiceMetrics } from './metrics.js';
@@ -11,11 +13,13 @@ import { installRouteTable } from './route-table.js';
 import { registerAuditLogRoutes } from './routes/audit-log-routes.js';
 import { registerClientRoutes } from './routes/client-routes.js';
 import { registerEnvironmentRoutes } from './routes/environment-routes.js';
+import { registerExecutorRoutes } from './routes/executor-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerOpenApiRoute } from './routes/openapi-route.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
+import { registerTaskRoutes } from './routes/task-routes.js';
 import type { SchedulerApp } from './scheduler-app.js';
 import { createServiceContext, type UnboundServiceContext } from './service-context.js';
 import {
@@ -46,10 +50,13 @@ export async function startSchedulerService(
   const context = await openContext(options, settings, logger);
 
   const app = createApp(settings);
+  let dispatcher: TaskDispatcher | undefined;
   try {
-    installHandlers(app, context);
+    dispatcher = await startDispatcher(context);
+    installHandlers(app, context, dispatcher);
     await app.listen({ host: settings.listenHost, port: settings.listenPort });
   } catch (error) {
+    await dispatcher?.close();
     context.revocations.close();
     await app.close();
     throw error;
@@ -63,7 +70,7 @@ export async function startSchedulerService(
     url,
     listenUrl,
     app: app as unknown as FastifyInstance,
-    close: () => stopService(app, context),
+    close: () => stopService(app, context, dispatcher),
   };
 }
 
@@ -87,7 +94,21 @@ async function openContext(
     settings,
     keys,
     revocations,
-    metrics: createServiceMetrics(),
+    metrics: createServiceMetrics(() => readyTaskCounts(options.store)),
+  });
+}
+
+/** The task queue's dispatcher, with the service's lease, retry and cap settings. */
+function startDispatcher(context: UnboundServiceContext): Promise<TaskDispatcher> {
+  const { settings } = context;
+  return TaskDispatcher.start({
+    store: context.store,
+    logger: context.logger.child({ component: 'task-dispatcher' }),
+    leaseMs: settings.leaseSec * 1000,
+    caps: settings.concurrencyCaps,
+    retry: settings.retryBackoff,
+    reapIntervalMs: settings.reapIntervalMs,
+    now: settings.now,
   });
 }
 
@@ -107,7 +128,11 @@ function createApp(settings: ServiceSettings): SchedulerApp {
   return app.withTypeProvider() as unknown as SchedulerApp;
 }
 
-function installHandlers(app: SchedulerApp, context: UnboundServiceContext): void {
+function installHandlers(
+  app: SchedulerApp,
+  context: UnboundServiceContext,
+  dispatcher: TaskDispatcher,
+): void {
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(zodSerializerCompiler);
   const routes = installRouteTable(app as unknown as FastifyInstance);
@@ -124,6 +149,8 @@ function installHandlers(app: SchedulerApp, context: UnboundServiceContext): voi
   registerClientRoutes(app, context);
   registerAuditLogRoutes(app, context);
   registerEnvironmentRoutes(app, context);
+  registerExecutorRoutes(app, context);
+  registerTaskRoutes(app, context, dispatcher);
 }
 
 function installErrorAnswers(app: SchedulerApp, context: UnboundServiceContext): void {
@@ -171,8 +198,14 @@ function boundUrl(app: SchedulerApp, settings: ServiceSettings): string {
   return `${scheme}://${host}:${address.port}`;
 }
 
-async function stopService(app: SchedulerApp, context: UnboundServiceContext): Promise<void> {
+async function stopService(
+  app: SchedulerApp,
+  context: UnboundServiceContext,
+  dispatcher: TaskDispatcher,
+): Promise<void> {
   context.logger.info({}, 'stopping');
+  // Waiting claims answer 204 at once, so that closing need not wait out their polls.
+  await dispatcher.close();
   await app.close();
   context.revocations.close();
   context.logger.info({}, 'stopped');

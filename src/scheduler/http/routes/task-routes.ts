@@ -1,0 +1,262 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { TaskPool } from '../../../core/task-pool.js';
+import {
+  type CompleteRequest,
+  completeHeadersSchema,
+  completeRequestSchema,
+  completeResponseSchema,
+  IDEMPOTENCY_KEY_HEADER,
+} from '../../../protocol/task-completion-api.js';
+import {
+  type ClaimRequest,
+  claimRequestSchema,
+  claimResponseSchema,
+  heartbeatResponseSchema,
+  leaseCallRequestSchema,
+  logsRequestSchema,
+  logsResponseSchema,
+  releaseResponseSchema,
+  type TaskDefinitionInfo,
+  taskPathSchema,
+} from '../../../protocol/tasks-api.js';
+import type { ClaimedTask } from '../../../state/tasks/claim-tasks.js';
+import { completeTask, type TaskVerdict } from '../../../state/tasks/complete-task.js';
+import { type ExecutorRecord, touchExecutor } from '../../../state/tasks/executor-store.js';
+import type { LeaseCall } from '../../../state/tasks/task-holder.js';
+import { heartbeatTask, releaseTask } from '../../../state/tasks/task-leases.js';
+import { appendTaskLogs } from '../../../state/tasks/task-logs.js';
+import type { TaskDispatcher } from '../../queue/task-dispatcher.js';
+import { HttpProblem } from '../api-errors.js';
+import type { SchedulerApp } from '../scheduler-app.js';
+import type { ServiceContext } from '../service-context.js';
+import {
+  disconnectSignal,
+  principalOf,
+  requireHello,
+  requirePoolAccess,
+} from './executor-access.js';
+
+/**
+ * The task calls of the pull protocol: the long-poll claim, and the calls on a claimed task
+ * (heartbeat, logs, complete, release). Each passes the token's subject as the lease owner and
+ * the epoch the caller holds, so the store's fencing decides: an earlier epoch is 409, a caller
+ * that never held the task 403.
+ */
+
+const PULL = { permission: 'tasks:pull' } as const;
+
+/** No task became ready within the wait: no body. */
+const NO_TASK_SCHEMA = z.null().describe('No task became ready within the wait');
+
+/** Registers the claim and the four calls on a claimed task. */
+export function registerTaskRoutes(
+  app: SchedulerApp,
+  context: ServiceContext,
+  dispatcher: TaskDispatcher,
+): void {
+  registerClaimRoute(app, context, dispatcher);
+  registerLeaseRoutes(app, context);
+  registerCompleteRoute(app, context);
+}
+
+function registerClaimRoute(
+  app: SchedulerApp,
+  context: ServiceContext,
+  dispatcher: TaskDispatcher,
+): void {
+  const { store, settings } = context;
+  app.post('/v1/tasks/claim', {
+    schema: {
+      body: claimRequestSchema,
+      response: { 200: claimResponseSchema, 204: NO_TASK_SCHEMA },
+    },
+    config: {
+      access: PULL,
+      summary: "Wait for ready tasks of the Executor's pools and lease them (204: none came)",
+    },
+    handler: async (request, reply) => {
+      const principal = principalOf(request);
+      const claim = request.body;
+      if (claim.pools !== undefined) requirePoolAccess(principal, claim.pools);
+      const executor = await requireHello(store, principal, claim.executor_id);
+      const pools = claimablePools(executor, claim);
+      // A hello's pools may need roles that this token, issued for a narrower scope, lacks.
+      requirePoolAccess(principal, pools, claim.pools === undefined ? undefined : 'body.pools');
+      await noteSeen(context, executor);
+
+      const disconnect = disconnectSignal(reply);
+      const tasks = await dispatcher
+        .claim({
+          owner: principal.clientId,
+          executorId: executor.id,
+          pools,
+          maxTasks: claim.max_tasks,
+          waitMs: (claim.wait_sec ?? settings.pollWaitSec) * 1000,
+          signal: disconnect.signal,
+        })
+        .finally(disconnect.dispose);
+      if (tasks.length === 0) return reply.code(204).send(null);
+      return { tasks: tasks.map(claimedTaskInfo) };
+    },
+  });
+}
+
+/** The pools a claim takes from: those it names, which must be among the hello's, or those. */
+function claimablePools(executor: ExecutorRecord, claim: ClaimRequest): readonly TaskPool[] {
+  if (claim.max_tasks > executor.slots) {
+    throw new HttpProblem(
+      400,
+      'request_invalid',
+      `Executor '${executor.id}' said hello with ${executor.slots} slots; claim at most that ` +
+        'many tasks, or say hello again with more slots',
+      'body.max_tasks',
+    );
+  }
+  const pools = claim.pools ?? executor.pools;
+  const extra = pools.find((pool) => !executor.pools.includes(pool));
+  if (extra !== undefined) {
+    throw new HttpProblem(
+      400,
+      'request_invalid',
+      `Executor '${executor.id}' said hello for the pools '${executor.pools.join("', '")}', not ` +
+        `'${extra}'; claim from those, or say hello again with '${extra}'`,
+      'body.pools',
+    );
+  }
+  return pools;
+}
+
+/** Notes the Executor as seen, at most once a heartbeat interval, so claims stay cheap. */
+async function noteSeen(context: ServiceContext, executor: ExecutorRecord): Promise<void> {
+  const nowMs = context.settings.now();
+  if (nowMs - executor.lastSeenAtMs < context.settings.heartbeatIntervalSec * 1000) return;
+  await touchExecutor(context.store, executor.id, nowMs);
+}
+
+function claimedTaskInfo(task: ClaimedTask) {
+  return {
+    id: task.id,
+    attempt: task.attempt,
+    epoch: task.epoch,
+    lease_expires_at_ms: task.leaseExpiresAtMs,
+    // The queue stores the protocol task as the Scheduler queued it and never reads it.
+    task: task.definition as TaskDefinitionInfo,
+  };
+}
+
+function registerLeaseRoutes(app: SchedulerApp, context: ServiceContext): void {
+  const { store, settings } = context;
+  const leaseMs = settings.leaseSec * 1000;
+
+  app.post('/v1/tasks/:id/heartbeat', {
+    schema: {
+      params: taskPathSchema,
+      body: leaseCallRequestSchema,
+      response: { 200: heartbeatResponseSchema },
+    },
+    config: {
+      access: PULL,
+      summary: 'Renew the lease on a claimed task; says if it was cancelled',
+    },
+    handler: async (request) => {
+      const answer = await heartbeatTask(store, leaseCallOf(request, context), leaseMs);
+      return {
+        lease_expires_at_ms: answer.leaseExpiresAtMs,
+        cancel_requested: answer.isCancelRequested,
+      };
+    },
+  });
+
+  app.post('/v1/tasks/:id/logs', {
+    schema: {
+      params: taskPathSchema,
+      body: logsRequestSchema,
+      response: { 200: logsResponseSchema },
+    },
+    config: {
+      access: PULL,
+      summary: 'Store a numbered batch of log lines of a claimed task, once',
+    },
+    handler: async (request) => {
+      const { seq, lines } = request.body;
+      const answer = await appendTaskLogs(store, {
+        ...leaseCallOf(request, context),
+        seq,
+        lines: lines.map((line) => ({
+          atMs: line.at_ms,
+          level: line.level,
+          message: line.message,
+        })),
+      });
+      return { duplicate: answer.isDuplicate };
+    },
+  });
+
+  app.post('/v1/tasks/:id/release', {
+    schema: {
+      params: taskPathSchema,
+      body: leaseCallRequestSchema,
+      response: { 200: releaseResponseSchema },
+    },
+    config: { access: PULL, summary: 'Give a claimed task back without spending an attempt' },
+    handler: async (request) => {
+      await releaseTask(store, leaseCallOf(request, context));
+      return { released: true as const };
+    },
+  });
+}
+
+function registerCompleteRoute(app: SchedulerApp, context: ServiceContext): void {
+  const { store, settings } = context;
+  app.post('/v1/tasks/:id/complete', {
+    schema: {
+      params: taskPathSchema,
+      headers: completeHeadersSchema,
+      body: completeRequestSchema,
+      response: { 200: completeResponseSchema },
+    },
+    config: {
+      access: PULL,
+      summary:
+        'Report the outcome of a claimed task; a replay with the same key gets the same answer',
+    },
+    handler: async (request) => {
+      const { outcome, cost } = request.body;
+      const answer = await completeTask(store, {
+        ...leaseCallOf(request, context),
+        idempotencyKey: request.headers[IDEMPOTENCY_KEY_HEADER],
+        verdict: verdictOf(outcome),
+        report: cost === undefined ? { outcome } : { outcome, cost },
+        retry: settings.retryBackoff,
+      });
+      return {
+        task_status: answer.taskStatus,
+        retry_at_ms: answer.retryAtMs,
+        skipped_tasks: answer.skippedTasks,
+      };
+    },
+  });
+}
+
+function verdictOf(outcome: CompleteRequest['outcome']): TaskVerdict {
+  return outcome.status === 'succeeded'
+    ? { status: 'succeeded' }
+    : { status: 'failed', isRetryable: outcome.error.retryable };
+}
+
+/** The lease call of a request on `/v1/tasks/:id/...`: the task, the token's subject, the epoch. */
+function leaseCallOf(
+  request: Pick<FastifyRequest, 'principal'> & {
+    readonly params: { readonly id: string };
+    readonly body: { readonly epoch: number };
+  },
+  context: ServiceContext,
+): LeaseCall {
+  return {
+    taskId: request.params.id,
+    owner: principalOf(request).clientId,
+    epoch: request.body.epoch,
+    nowMs: context.settings.now(),
+  };
+}
