@@ -105,7 +105,8 @@ async function bootstrapAdmin(store: StateStore) {
   return { clientId: issued.client.client_id, secret: issued.secret };
 }
 
-async function requestToken(
+/** An access token from `url`'s POST /oauth/token, by HTTP Basic; throws on refusal. */
+export async function requestToken(
   url: string,
   clientId: string,
   secret: string,
