@@ -8,6 +8,7 @@ import { benchPlan } from './plan.mjs';
 import { benchPromote } from './promote.mjs';
 import { benchSeedLoad } from './seed-load.mjs';
 import { benchPayloadReads, benchStateBackup } from './state-backup.mjs';
+import { benchTaskLatency, benchTaskThroughput, taskQueueSizes } from './task-queue.mjs';
 
 const isSmall = process.argv.includes('--small');
 
@@ -60,6 +61,14 @@ const benchmarks = [
   {
     name: 'issue and verify access tokens; the latency that authentication adds per request',
     run: () => benchAuth(isSmall ? { requests: 200, repeat: 1 } : { requests: 5000, repeat: 5 }),
+  },
+  {
+    name: 'task queue: ready-to-held latency with 8 idle Executors long polling',
+    run: () => benchTaskLatency(taskQueueSizes(isSmall)),
+  },
+  {
+    name: 'task queue: 8 Executors draining a DAG over HTTP, beside a raw SKIP LOCKED loop and pg-boss',
+    run: () => benchTaskThroughput(taskQueueSizes(isSmall)),
   },
 ];
 
