@@ -110,12 +110,14 @@ async function createAttempts(db: Kysely<StateDatabase>, backend: StateBackend):
 }
 
 async function createLogs(db: Kysely<StateDatabase>, backend: StateBackend): Promise<void> {
-  // `id` is '<task id>/<attempt>/<seq>': a batch sent twice is stored once.
+  // `id` is '<task id>/<epoch>/<seq>': a batch sent twice is stored once. The epoch, not the
+  // attempt, names the claim: a released claim gives its attempt number back to the next one.
   await db.schema
     .createTable('sluice_task_logs')
     .addColumn('id', 'text', (column) => column.primaryKey())
     .addColumn('task_id', 'text', (column) => column.notNull())
     .addColumn('attempt', 'integer', (column) => column.notNull())
+    .addColumn('epoch', 'integer', (column) => column.notNull())
     .addColumn('seq', 'integer', (column) => column.notNull())
     .addColumn('line_count', 'integer', (column) => column.notNull())
     .addColumn('received_at_ms', 'bigint', (column) => column.notNull())
@@ -124,6 +126,6 @@ async function createLogs(db: Kysely<StateDatabase>, backend: StateBackend): Pro
   await db.schema
     .createIndex('sluice_task_logs_task')
     .on('sluice_task_logs')
-    .columns(['task_id', 'attempt', 'seq'])
+    .columns(['task_id', 'attempt', 'epoch', 'seq'])
     .execute();
 }

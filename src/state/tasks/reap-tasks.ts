@@ -84,8 +84,9 @@ export async function extendLeasesAfterRestart(
 }
 
 /**
- * Cancels what is left of a run: tasks not yet claimed end as cancelled at once, and leased ones
- * are flagged so their Executors learn it at their next heartbeat. Returns how many changed.
+ * Cancels what is left of a run: tasks not yet claimed end as cancelled at once (and whatever
+ * depends on them is skipped), and leased ones are flagged so their Executors learn it at their
+ * next heartbeat. Returns how many changed.
  */
 export async function cancelRunTasks(
   store: StateStore,
@@ -98,7 +99,13 @@ export async function cancelRunTasks(
       .set({ status: 'cancelled', finished_at_ms: nowMs })
       .where('run_id', '=', runId)
       .where('status', 'in', ['blocked', 'ready'])
-      .executeTakeFirst();
+      .returning('id')
+      .execute();
+    await skipDownstream(
+      db,
+      cancelled.map((row) => String(row.id)),
+      nowMs,
+    );
     const flagged = await db
       .updateTable(TASKS_TABLE)
       .set({ is_cancel_requested: 1 })
@@ -106,7 +113,7 @@ export async function cancelRunTasks(
       .where('status', '=', 'leased')
       .executeTakeFirst();
     return {
-      cancelled: Number(cancelled.numUpdatedRows),
+      cancelled: cancelled.length,
       flagged: Number(flagged.numUpdatedRows),
     };
   });

@@ -4,9 +4,12 @@ import { type LeaseCall, refusal, requireHeldTask, taskNotFound } from './task-h
 import { ATTEMPTS_TABLE, attemptIdOf, LOGS_TABLE, logAddress, TASKS_TABLE } from './task-rows.js';
 
 /**
- * Log batches from Executors, stored encrypted per task, attempt and sequence number. A batch
- * sent again (the Executor did not see the answer) is stored once: the second call is answered
- * as a duplicate, even after the task finished. A new batch needs the current lease.
+ * Log batches from Executors, stored encrypted per task, claim (its epoch) and sequence number,
+ * with the attempt they belong to. A batch sent again (the Executor did not see the answer) is
+ * stored once: the second call is answered as a duplicate, even after the task finished. A new
+ * batch needs the current lease. Batches are told apart by epoch rather than attempt because a
+ * released claim gives its attempt number back: the next claim of the task has the same attempt
+ * and starts its sequence numbers again.
  */
 
 /** One log line as the Executor sends it. */
@@ -39,7 +42,7 @@ export async function appendTaskLogs(
       throw await refusal(db, batch);
     }
 
-    const id = `${batch.taskId}/${Number(attempt.attempt)}/${batch.seq}`;
+    const id = `${batch.taskId}/${batch.epoch}/${batch.seq}`;
     const stored = await db.selectFrom(LOGS_TABLE).select('id').where('id', '=', id);
     if ((await stored.executeTakeFirst()) !== undefined) return { isDuplicate: true };
 
@@ -50,6 +53,7 @@ export async function appendTaskLogs(
         id,
         task_id: batch.taskId,
         attempt: Number(attempt.attempt),
+        epoch: batch.epoch,
         seq: batch.seq,
         line_count: batch.lines.length,
         received_at_ms: batch.nowMs,
@@ -60,7 +64,7 @@ export async function appendTaskLogs(
   });
 }
 
-/** The log lines of one attempt of a task, in sequence order. */
+/** The log lines of one attempt of a task: claim by claim, each in sequence order. */
 export async function readTaskLogs(
   store: StateStore,
   taskId: string,
@@ -71,6 +75,7 @@ export async function readTaskLogs(
     .select(['id', 'lines'])
     .where('task_id', '=', taskId)
     .where('attempt', '=', attempt)
+    .orderBy('epoch')
     .orderBy('seq')
     .execute();
   return rows.flatMap((row) => {

@@ -310,6 +310,35 @@ for (const backend of stateBackendsUnderTest()) {
       expect(await readTaskLogs(store, 't', 1)).toEqual(batch.lines);
     });
 
+    it('keeps the log batches of a claim that followed a release apart from the first', async () => {
+      const store = await openFresh();
+      await enqueueTasks(store, [queuedTask('t')], T0);
+      await claimTasks(store, claimBy('ex-a'));
+      const line = (message: string) => [{ atMs: T0, level: 'info' as const, message }];
+      const first = { taskId: 't', owner: 'ex-a', epoch: 1, nowMs: T0, seq: 1, lines: line('a') };
+      await appendTaskLogs(store, first);
+      await releaseTask(store, { taskId: 't', owner: 'ex-a', epoch: 1, nowMs: T0 });
+      await claimTasks(store, claimBy('ex-b'));
+
+      const second = { ...first, owner: 'ex-b', epoch: 2, lines: line('b') };
+
+      expect(await appendTaskLogs(store, second)).toEqual({ isDuplicate: false });
+      expect((await readTaskLogs(store, 't', 1)).map((one) => one.message)).toEqual(['a', 'b']);
+    });
+
+    it('skips what depends on the tasks a cancellation ended, in other runs too', async () => {
+      const store = await openFresh();
+      await enqueueTasks(
+        store,
+        [queuedTask('a'), queuedTask('b', { runId: 'run-2', dependsOn: ['a'] })],
+        T0,
+      );
+
+      expect(await cancelRunTasks(store, 'run-1', T0)).toEqual({ cancelled: 1, flagged: 0 });
+
+      expect((await readTaskRecord(store, 'b')).status).toBe('skipped');
+    });
+
     it('refuses a dependency on a task that is not queued, and keeps nothing of the call', async () => {
       const store = await openFresh();
 
