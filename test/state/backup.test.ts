@@ -198,6 +198,7 @@ for (const backend of stateBackendsUnderTest()) {
         tables: {
           sluice_audit_log: 5,
           sluice_environments: 0,
+          sluice_executors: 0,
           sluice_intervals: 0,
           sluice_leases: 0,
           sluice_oauth_client_secrets: 0,
@@ -207,6 +208,10 @@ for (const backend of stateBackendsUnderTest()) {
           sluice_signing_keys: 0,
           sluice_snapshots: 0,
           sluice_store_info: 3,
+          sluice_task_attempts: 0,
+          sluice_task_dependencies: 0,
+          sluice_task_logs: 0,
+          sluice_tasks: 0,
           sluice_versions: 0,
           test_a_children: 8,
           test_notes: 0,
