@@ -1,6 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { openStateStore } from '../../../src/state/open-state-store.js';
-import type { StateStore } from '../../../src/state/state-store.js';
+import { describe, expect, it } from 'vitest';
 import { claimTasks } from '../../../src/state/tasks/claim-tasks.js';
 import { completeTask } from '../../../src/state/tasks/complete-task.js';
 import { enqueueTasks } from '../../../src/state/tasks/enqueue-tasks.js';
@@ -13,12 +11,8 @@ import { heartbeatTask, releaseTask } from '../../../src/state/tasks/task-leases
 import { appendTaskLogs, readTaskLogs } from '../../../src/state/tasks/task-logs.js';
 import { readTaskRecord, readyTaskCounts } from '../../../src/state/tasks/task-queries.js';
 import { errorOf } from '../../helpers/errors.js';
-import {
-  stateBackendsUnderTest,
-  type TestStateLocation,
-  testKeyRing,
-  testStateKey,
-} from '../../helpers/state-backends.js';
+import { freshStores } from '../../helpers/fresh-store.js';
+import { stateBackendsUnderTest, testKeyRing, testStateKey } from '../../helpers/state-backends.js';
 import { failed, queuedTask, RETRY, SUCCEEDED } from './queue-fixture.js';
 
 const ring = testKeyRing(testStateKey('k1'));
@@ -42,21 +36,7 @@ function completion(taskId: string, owner: string, epoch: number, key = `${taskI
 
 for (const backend of stateBackendsUnderTest()) {
   describe.skipIf(backend.skipReason !== '')(`the task queue on ${backend.name}`, () => {
-    let test: TestStateLocation | undefined;
-    let store: StateStore | undefined;
-
-    async function openFresh(): Promise<StateStore> {
-      test = await backend.create();
-      store = await openStateStore({ location: test.location, keyRing: ring, shouldMigrate: true });
-      return store;
-    }
-
-    afterEach(async () => {
-      await store?.close();
-      await test?.cleanup();
-      store = undefined;
-      test = undefined;
-    });
+    const openFresh = freshStores(backend, ring);
 
     it('leases a ready task with attempt and epoch 1 and hands back its definition', async () => {
       const store = await openFresh();
