@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import type { TaskPool } from '../../core/task-pool.js';
 import type { StateDatabase, StateStore } from '../state-store.js';
 import type { PayloadAddress } from '../state-types.js';
@@ -83,6 +83,13 @@ export async function skipDownstream(
 /**
  * Makes ready the blocked tasks among `candidates` whose upstream tasks have all succeeded;
  * returns the pools that gained a task.
+ *
+ * On PostgreSQL the candidates are locked first, in a statement of their own: two upstream tasks
+ * completed at once, each in its own transaction, would otherwise both find the other one not
+ * yet succeeded (each statement sees only what was committed when it began) and leave their
+ * downstream task blocked for good. With the lock, the second waits for the first to commit,
+ * and its check, a later statement, sees the first one's success. SQLite runs one write
+ * transaction at a time, so there is nothing to lock.
  */
 export async function releaseUnblocked(
   db: Db,
@@ -90,6 +97,11 @@ export async function releaseUnblocked(
   nowMs: number,
 ): Promise<TaskPool[]> {
   if (candidates.length === 0) return [];
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`
+      SELECT id FROM sluice_tasks WHERE id IN (${sql.join(candidates)}) AND status = 'blocked'
+      ORDER BY id FOR UPDATE`.execute(db);
+  }
   const result = await sql<{ pool: TaskPool }>`
     UPDATE sluice_tasks SET status = 'ready', ready_at_ms = ${nowMs}
     WHERE id IN (${sql.join(candidates)}) AND status = 'blocked'
