@@ -66,6 +66,19 @@ export type Restatement = {
   readonly ranges: readonly TimeRange[];
 };
 
+/**
+ * Where a plan's work runs: the project and gateway its tasks name, the gateway's engine (for
+ * identifier limits; never its settings) and how long a development environment lives unused.
+ * A Scheduler needs it to apply a plan and to run the environment later; the CLI sends it.
+ */
+export type PlanTarget = {
+  readonly projectName: string;
+  readonly gateway: string;
+  readonly engine: 'duckdb' | 'postgres';
+  /** Undefined: the environment never expires (prod always). */
+  readonly environmentTtlMs: number | undefined;
+};
+
 /** A plan, as shown and as stored. */
 export type Plan = {
   readonly id: string;
@@ -79,6 +92,8 @@ export type Plan = {
   readonly changes: readonly ModelChange[];
   readonly backfills: readonly Backfill[];
   readonly restatements: readonly Restatement[];
+  /** Where its work runs; recorded by plans made through the Scheduler's API. */
+  readonly target?: PlanTarget;
 };
 
 /** Whether applying the plan would do anything: creating an environment and backfills count. */

@@ -140,7 +140,10 @@ export async function expireEnvironment(
 }
 
 /** Whether the environment has expired at `now`. */
-export function isExpired(environment: EnvironmentRecord, now: Date = new Date()): boolean {
+export function isExpired(
+  environment: Pick<EnvironmentRecord, 'expiresAt'>,
+  now: Date = new Date(),
+): boolean {
   return environment.expiresAt !== undefined && Date.parse(environment.expiresAt) <= now.getTime();
 }
 
@@ -183,4 +186,42 @@ function parseIds(value: unknown): Record<string, string> | undefined {
 
 function optionalText(value: unknown): string | undefined {
   return value === null || value === undefined ? undefined : String(value);
+}
+
+/** The project, gateway and engine an environment's last applied plan ran on. */
+export type EnvironmentTarget = {
+  readonly projectName: string;
+  readonly gateway: string;
+  readonly engine: 'duckdb' | 'postgres';
+};
+
+/** Records where the environment's work runs, after a plan made through the API was applied. */
+export async function setEnvironmentTarget(
+  store: StateStore,
+  name: string,
+  target: EnvironmentTarget,
+): Promise<void> {
+  await store.db
+    .updateTable(ENVIRONMENTS_TABLE)
+    .set({ project_name: target.projectName, gateway: target.gateway, engine: target.engine })
+    .where('name', '=', name)
+    .execute();
+}
+
+/** Where the environment's work runs; undefined when no plan made through the API set it. */
+export async function readEnvironmentTarget(
+  store: StateStore,
+  name: string,
+): Promise<EnvironmentTarget | undefined> {
+  const row = await store.db
+    .selectFrom(ENVIRONMENTS_TABLE)
+    .select(['project_name', 'gateway', 'engine'])
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (row === undefined || row.project_name === null || row.gateway === null) return undefined;
+  return {
+    projectName: String(row.project_name),
+    gateway: String(row.gateway),
+    engine: row.engine === 'postgres' ? 'postgres' : 'duckdb',
+  };
 }

@@ -42,7 +42,7 @@ export async function readPlan(store: StateStore, id: string): Promise<StoredPla
     .executeTakeFirst();
   if (row === undefined) {
     throw new SluiceError(
-      'usage',
+      'plan_not_found',
       `No plan '${id}' in the state store; 'sluice plan ENV' makes one and prints its id`,
     );
   }

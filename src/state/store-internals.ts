@@ -24,6 +24,19 @@ export type NotificationHandlers = {
 /** A LISTEN subscription; `close` ends its connection. */
 export type NotificationSubscription = { close(): Promise<void> };
 
+/**
+ * A session advisory lock held on a connection of its own: the lock lasts as long as the session,
+ * so the server frees it when the holder's process dies or its connection breaks.
+ */
+export type AdvisoryLockHold = {
+  /** Resolves once the lock's connection is found broken; the lock is then no longer held. */
+  readonly lost: Promise<void>;
+  /** Asks the lock's connection whether it still answers; false once it is broken. */
+  isAlive(): Promise<boolean>;
+  /** Unlocks and closes the connection. */
+  release(): Promise<void>;
+};
+
 /** The backend-specific parts behind a store. */
 export type StoreInternals = {
   /**
@@ -49,6 +62,11 @@ export type StoreInternals = {
    * opened again by itself; `onReconnect` is called then, since messages may have been missed.
    */
   listen?(channel: string, handlers: NotificationHandlers): Promise<NotificationSubscription>;
+  /**
+   * PostgreSQL only: takes the session advisory lock named `name` (per store schema) on a new
+   * connection, without waiting; undefined when another session holds it.
+   */
+  tryAdvisoryLock?(name: string): Promise<AdvisoryLockHold | undefined>;
   /** Remembers the schema version after opening or migrating. */
   setKnownVersion(version: number): void;
 };

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { StateDatabase } from '../state-store.js';
 import type { StateLocation } from '../state-types.js';
 import type { BackendConnection, MigrationSession } from '../store-internals.js';
+import { tryPostgresAdvisoryLock } from './postgres-advisory-lock.js';
 import { listenOnChannel } from './postgres-listener.js';
 import { readPostgresPayloadRows } from './postgres-payload-reader.js';
 import { createStatePool, preparePostgres, unreachableState } from './postgres-pool.js';
@@ -42,6 +43,7 @@ export async function openPostgresBackend(location: PostgresLocation): Promise<B
     fileKeyId: () => undefined,
     readPayloadRowBatches: (query) => readPostgresPayloadRows(pool, query),
     listen: (channel, handlers) => listenOnChannel(location, channel, handlers),
+    tryAdvisoryLock: (name) => tryPostgresAdvisoryLock(location, name),
     close: () => closePostgres(db, pool),
   };
 }

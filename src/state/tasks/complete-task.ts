@@ -3,6 +3,7 @@ import { type BackoffPolicy, backoffDelayMs } from '../../core/backoff.js';
 import type { TaskPool } from '../../core/task-pool.js';
 import type { StateStore } from '../state-store.js';
 import { internalsOf } from '../store-internals.js';
+import { type AttemptPricing, recordAttemptCost } from './attempt-pricing.js';
 import { type HeldTask, type LeaseCall, refusal, requireHeldTask } from './task-holder.js';
 import {
   ATTEMPTS_TABLE,
@@ -38,6 +39,11 @@ export type CompletionRequest = LeaseCall & {
   readonly retry: BackoffPolicy;
   /** The jitter's source of randomness, `[0, 1)`; tests pass a fixed one. */
   readonly random?: () => number;
+  /**
+   * The attempt's usage and the rates to price it with; its cost row is written in the same
+   * transaction, so a replay (answered from the stored completion) is never priced again.
+   */
+  readonly pricing?: AttemptPricing;
 };
 
 /** What became of the task. */
@@ -65,6 +71,9 @@ export async function completeTask(
     const task = await requireHeldTask(store, db, request);
     const result = await decide(db, task, request);
     await recordCompletion(store, db, request, result.answer);
+    if (request.pricing !== undefined) {
+      await recordAttemptCost(db, { ...request, attempt: task.attempt }, request.pricing);
+    }
     await notifyInTransaction(store, db, result.pools);
     return result;
   });

@@ -32,6 +32,8 @@ export type NewQueuedTask = {
   readonly gateway: string;
   /** The model the task works on, for the per-model concurrency cap; none for promotions. */
   readonly modelName?: string;
+  /** The version the task builds or checks, for pricing; none for promotions and cleanups. */
+  readonly versionId?: string;
   readonly environment?: string;
   /** Lower is served first: prod's tasks before development environments'. */
   readonly priority: number;
@@ -108,6 +110,7 @@ async function insertTasks(
     environment: queued.environment ?? null,
     gateway: queued.gateway,
     model_name: queued.modelName ?? null,
+    version_id: queued.versionId ?? null,
     status: (queued.dependsOn ?? []).length === 0 ? 'ready' : 'blocked',
     attempt: 0,
     max_attempts: queued.maxAttempts,

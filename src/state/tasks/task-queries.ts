@@ -95,3 +95,30 @@ export async function nextReadyAtMs(
     .executeTakeFirst();
   return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
 }
+
+/** How many tasks are ready, blocked and leased, per pool. */
+export type PoolDepth = {
+  readonly ready: number;
+  readonly blocked: number;
+  readonly leased: number;
+};
+
+/** The queue's depth per pool: tasks ready, blocked and leased. */
+export async function queueDepths(store: StateStore): Promise<Record<TaskPool, PoolDepth>> {
+  const rows = await store.db
+    .selectFrom(TASKS_TABLE)
+    .select((select) => ['pool', 'status', select.fn.countAll().as('count')])
+    .where('status', 'in', ['ready', 'blocked', 'leased'])
+    .groupBy(['pool', 'status'])
+    .execute();
+  const empty = () => ({ ready: 0, blocked: 0, leased: 0 });
+  const depths: Record<TaskPool, { ready: number; blocked: number; leased: number }> = {
+    apply: empty(),
+    run: empty(),
+  };
+  for (const row of rows) {
+    const status = String(row.status) as keyof PoolDepth;
+    depths[String(row.pool) as TaskPool][status] = Number(row.count);
+  }
+  return depths;
+}
