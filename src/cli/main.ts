@@ -1,5 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import { addLogCostCommands } from './commands/log-cost-program.js';
 import { addServiceCommands } from './commands/service-program.js';
+import { addSettingsCommands } from './commands/settings-program.js';
 import { addStateCommands, STATE_HELP } from './commands/state-program.js';
 import { createLogger } from './logging.js';
 import { type Output, reportError } from './output.js';
@@ -158,7 +160,7 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
       ),
     );
 
-  program
+  const environments = program
     .command('environments')
     .description('list the environments')
     .option('--state <url>', STATE_HELP)
@@ -239,6 +241,8 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
 
   addStateCommands(program, () => contextOf(program, output, exit));
   addServiceCommands(program, () => contextOf(program, output, exit));
+  addSettingsCommands(program, environments, () => contextOf(program, output, exit));
+  addLogCostCommands(program, () => contextOf(program, output, exit));
 
   return program;
 }

@@ -69,6 +69,9 @@ export const completeRequestSchema = z.strictObject({
 
 export type CompleteRequest = z.infer<typeof completeRequestSchema>;
 
+/** What the queue keeps of an accepted completion: the outcome and the cost, as sent. */
+export type TaskCompleteReport = Pick<CompleteRequest, 'outcome' | 'cost'>;
+
 /** What became of the task; the same answer again for a replay under the same key. */
 export const completeResponseSchema = z.strictObject({
   task_status: z.enum(['succeeded', 'failed', 'retrying', 'cancelled']),

@@ -17,6 +17,8 @@ export type SchedulerProcess = {
   readonly logs: string[];
   /** Sends SIGTERM and waits for the exit; returns the exit code. */
   stop(): Promise<number | null>;
+  /** Sends `signal` (SIGKILL: it dies at once, as in a crash) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 };
 
 /** What the child is started with: its state URL and keys, a project folder, extra options. */
@@ -60,7 +62,12 @@ export function startSchedulerProcess(options: SchedulerProcessOptions): Promise
         logs.push(text);
         const line = JSON.parse(text) as { msg?: string; listenUrl?: string };
         if (line.msg === 'listening') {
-          resolve({ url: String(line.listenUrl), logs, stop: () => stop(child) });
+          resolve({
+            url: String(line.listenUrl),
+            logs,
+            stop: () => stop(child),
+            kill: async (signal) => void (await stop(child, signal)),
+          });
         }
       }
     });
@@ -68,9 +75,12 @@ export function startSchedulerProcess(options: SchedulerProcessOptions): Promise
   });
 }
 
-function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+function stop(
+  child: ChildProcessWithoutNullStreams,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  child.kill('SIGTERM');
+  child.kill(signal);
   return exited;
 }

@@ -4,9 +4,12 @@ import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 
-/** Writes a project from a map of relative paths to contents into a new temporary folder. */
-export async function writeProject(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'sluice-test-'));
+/**
+ * Writes a project from a map of relative paths to contents into a new temporary folder, or over
+ * the files of `root` when given.
+ */
+export async function writeProject(files: Record<string, string>, root?: string): Promise<string> {
+  root ??= await mkdtemp(join(tmpdir(), 'sluice-test-'));
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });
     await writeFile(join(root, path), text);

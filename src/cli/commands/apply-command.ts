@@ -1,12 +1,16 @@
 import { SluiceError } from '../../core/errors.js';
 import type { Plan } from '../../core/plan.js';
 import { loadProject } from '../../project/project-loader.js';
+import { forwardOnlyIdsOf } from '../../scheduler/plans/plan-service.js';
 import { snapshotOrder } from '../../scheduler/runs/snapshot-order.js';
 import { readPlan } from '../../state/plan-store.js';
 import { readSnapshots } from '../../state/snapshot-store.js';
+import { SchedulerApiClient } from '../api-client.js';
+import { remoteSettingsOf } from '../client-access.js';
 import type { CommandContext } from '../output.js';
-import { applyFromCli } from '../plan-apply.js';
+import { applyFromCli, applyRemotely } from '../plan-apply.js';
 import { projectVersions } from '../project-run-setup.js';
+import { readRemotePlan } from '../remote-runs.js';
 import type { StateCliOptions } from '../state-context.js';
 import { withStore } from '../with-state.js';
 
@@ -20,6 +24,15 @@ export async function applyCommand(
   planId: string,
   options: StateCliOptions,
 ): Promise<void> {
+  const remote = remoteSettingsOf(process.env);
+  if (remote !== undefined) {
+    const api = new SchedulerApiClient(remote);
+    const plan = await readRemotePlan(api, planId);
+    const revision = await applyRemotely(context, api, plan, { isQuiet: false });
+    writeApplied(context, plan, revision);
+    return;
+  }
+
   const project = await loadProject(context.projectDir, { logger: context.logger });
   const { gateway } = await projectVersions(project);
 
@@ -46,16 +59,12 @@ export async function applyCommand(
       order: snapshotOrder(snapshots),
       isQuiet: false,
     });
-    context.output.stdout.write(
-      `Applied plan ${plan.id}: environment '${plan.environment}' is at revision ${revision}.\n`,
-    );
+    writeApplied(context, plan, revision);
   });
 }
 
-function forwardOnlyIdsOf(plan: Plan): Set<string> {
-  return new Set(
-    plan.changes
-      .filter((change) => change.category === 'forward_only' && change.after !== undefined)
-      .map((change) => change.after as string),
+function writeApplied(context: CommandContext, plan: Plan, revision: number): void {
+  context.output.stdout.write(
+    `Applied plan ${plan.id}: environment '${plan.environment}' is at revision ${revision}.\n`,
   );
 }

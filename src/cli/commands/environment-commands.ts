@@ -3,6 +3,7 @@ import { SluiceError } from '../../core/errors.js';
 import type { Snapshot } from '../../core/snapshot.js';
 import { findModel } from '../../project/model-renderer.js';
 import { loadProject } from '../../project/project-loader.js';
+import { listEnvironmentsResponseSchema } from '../../protocol/environments-api.js';
 import { sqlDiff } from '../../scheduler/plans/change-categories.js';
 import {
   type EnvironmentRecord,
@@ -13,31 +14,73 @@ import {
 } from '../../state/environment-store.js';
 import { readSnapshots } from '../../state/snapshot-store.js';
 import type { StateStore } from '../../state/state-store.js';
+import { SchedulerApiClient } from '../api-client.js';
+import { remoteSettingsOf } from '../client-access.js';
 import type { CommandContext } from '../output.js';
 import type { StateCliOptions } from '../state-context.js';
 import { withStore } from '../with-state.js';
 
-/** `sluice environments`: every environment, its size, when it was last used and expires. */
-export function environmentsCommand(context: CommandContext, options: StateCliOptions) {
-  return withStore(context, options, true, async (store) => {
-    const environments = await listEnvironments(store);
-    const out = context.output.stdout;
-    if (environments.length === 0) {
-      out.write("No environments yet; 'sluice plan' creates prod.\n");
-      return;
-    }
-    for (const environment of environments) {
-      const models = Object.keys(environment.snapshotIds).length;
-      const expiry = expiryText(environment);
-      out.write(
-        `${environment.name}  revision ${environment.revision}, ${models} models, ` +
-          `last used ${environment.lastUsedAt}, ${expiry}\n`,
-      );
-    }
-  });
+/** What a line of `sluice environments` shows. */
+type EnvironmentLine = {
+  readonly name: string;
+  readonly revision: number;
+  readonly models: number;
+  readonly lastUsedAt: string;
+  readonly expiresAt: string | undefined;
+};
+
+/**
+ * `sluice environments`: every environment, its size, when it was last used and expires; from
+ * the Scheduler when SLUICE_URL is set, else from the state store.
+ */
+export async function environmentsCommand(context: CommandContext, options: StateCliOptions) {
+  const remote = remoteSettingsOf(process.env);
+  const lines =
+    remote === undefined
+      ? await withStore(context, options, true, async (store) =>
+          (await listEnvironments(store)).map(lineOfRecord),
+        )
+      : await remoteEnvironmentLines(new SchedulerApiClient(remote));
+
+  const out = context.output.stdout;
+  if (lines.length === 0) {
+    out.write("No environments yet; 'sluice plan' creates prod.\n");
+    return;
+  }
+  for (const line of lines) {
+    out.write(
+      `${line.name}  revision ${line.revision}, ${line.models} models, ` +
+        `last used ${line.lastUsedAt}, ${expiryText(line)}\n`,
+    );
+  }
 }
 
-function expiryText(environment: EnvironmentRecord): string {
+function lineOfRecord(environment: EnvironmentRecord): EnvironmentLine {
+  return {
+    name: environment.name,
+    revision: environment.revision,
+    models: Object.keys(environment.snapshotIds).length,
+    lastUsedAt: environment.lastUsedAt,
+    expiresAt: environment.expiresAt,
+  };
+}
+
+async function remoteEnvironmentLines(api: SchedulerApiClient): Promise<EnvironmentLine[]> {
+  const answer = await api.call({
+    method: 'GET',
+    path: '/v1/environments',
+    schema: listEnvironmentsResponseSchema,
+  });
+  return answer.environments.map((environment) => ({
+    name: environment.name,
+    revision: environment.revision,
+    models: environment.models,
+    lastUsedAt: environment.last_used_at,
+    expiresAt: environment.expires_at ?? undefined,
+  }));
+}
+
+function expiryText(environment: EnvironmentLine): string {
   if (environment.expiresAt === undefined) return 'never expires';
   return isExpired(environment)
     ? `expired ${environment.expiresAt}`

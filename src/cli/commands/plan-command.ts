@@ -3,7 +3,7 @@ import { checkEnvironmentName, PROD } from '../../core/environments.js';
 import { SluiceError } from '../../core/errors.js';
 import type { TimeRange } from '../../core/intervals/range-set.js';
 import { IDENTIFIER_LIMIT_BYTES } from '../../core/physical-table.js';
-import { hasWork, type PlanOptions } from '../../core/plan.js';
+import { hasWork, type Plan, type PlanOptions } from '../../core/plan.js';
 import { parseUserInterval } from '../../core/time.js';
 import { findModel } from '../../project/model-renderer.js';
 import type { Project } from '../../project/project.js';
@@ -11,10 +11,13 @@ import { loadProject } from '../../project/project-loader.js';
 import { makePlan } from '../../scheduler/plans/make-plan.js';
 import { savePlan } from '../../state/plan-store.js';
 import { saveSnapshots } from '../../state/snapshot-store.js';
+import { SchedulerApiClient } from '../api-client.js';
+import { remoteSettingsOf } from '../client-access.js';
 import type { CommandContext } from '../output.js';
-import { applyFromCli } from '../plan-apply.js';
+import { applyFromCli, applyRemotely } from '../plan-apply.js';
 import { formatPlan, planJson, usesColour } from '../plan-printer.js';
 import { projectVersions } from '../project-run-setup.js';
+import { submitRemotePlan } from '../remote-runs.js';
 import type { StateCliOptions } from '../state-context.js';
 import { withStore } from '../with-state.js';
 
@@ -48,8 +51,17 @@ export async function planCommand(
   const isJson = parseFormat(options.format);
   const project = await loadProject(context.projectDir, { logger: context.logger });
   const planOptions = planOptionsOf(project, options);
-  const { gateway, snapshots } = await projectVersions(project);
+  const remote = remoteSettingsOf(process.env);
+  if (remote !== undefined) {
+    const api = new SchedulerApiClient(remote);
+    const plan = await submitRemotePlan(api, project, name, planOptions);
+    await presentPlan(context, { plan, name, isJson, options }, (chosen) =>
+      applyRemotely(context, api, chosen, { isQuiet: isJson }),
+    );
+    return;
+  }
 
+  const { gateway, snapshots } = await projectVersions(project);
   await withStore(context, options, true, async (store) => {
     const draft = await makePlan(store, {
       environment: name,
@@ -59,47 +71,72 @@ export async function planCommand(
       options: planOptions,
       now: new Date(),
     });
-    const out = context.output.stdout;
-    if (!hasWork(draft.plan)) {
-      if (isJson) out.write(`${JSON.stringify({ hasChanges: false, environment: name })}\n`);
-      else out.write(`No changes: environment '${name}' matches the project; nothing to do.\n`);
-      return;
+    const hasChanges = hasWork(draft.plan);
+    if (hasChanges) {
+      await saveSnapshots(store, [...draft.snapshots.values()]);
+      await savePlan(store, draft.plan);
     }
-
-    await saveSnapshots(store, [...draft.snapshots.values()]);
-    await savePlan(store, draft.plan);
-    if (!isJson) out.write(formatPlan(draft.plan, usesColour(out)));
-
-    const shouldApply = options.autoApply === true || (!isJson && (await confirm(context, name)));
-    if (!shouldApply) {
-      if (isJson) {
-        writeJson(out, planJson(draft.plan, { hasChanges: true, isApplied: false }));
-      } else {
-        out.write(
-          `\nNothing was applied. To apply this plan, run 'sluice apply ${draft.plan.id}', or ` +
-            `plan again with --auto-apply.\n`,
-        );
-      }
-      context.setExitCode?.(EXIT_CHANGES_NOT_APPLIED);
-      return;
-    }
-
-    const revision = await applyFromCli(context, {
-      project,
-      gateway,
-      store,
-      plan: draft.plan,
-      snapshots: draft.snapshots,
-      forwardOnlyIds: draft.forwardOnlyIds,
-      order: project.dag.nodes,
-      isQuiet: isJson,
-    });
-    if (isJson) {
-      writeJson(out, planJson(draft.plan, { hasChanges: true, isApplied: true }));
-    } else {
-      out.write(`Applied: environment '${name}' is at revision ${revision}.\n`);
-    }
+    await presentPlan(
+      context,
+      { plan: hasChanges ? draft.plan : undefined, name, isJson, options },
+      (plan) =>
+        applyFromCli(context, {
+          project,
+          gateway,
+          store,
+          plan,
+          snapshots: draft.snapshots,
+          forwardOnlyIds: draft.forwardOnlyIds,
+          order: project.dag.nodes,
+          isQuiet: isJson,
+        }),
+    );
   });
+}
+
+/**
+ * Shows a plan (or that nothing changes) and applies it with `apply` when asked to: the same
+ * words whether the plan was made here or by the Scheduler.
+ */
+async function presentPlan(
+  context: CommandContext,
+  shown: {
+    readonly plan: Plan | undefined;
+    readonly name: string;
+    readonly isJson: boolean;
+    readonly options: PlanCommandOptions;
+  },
+  apply: (plan: Plan) => Promise<number>,
+): Promise<void> {
+  const { plan, name, isJson, options } = shown;
+  const out = context.output.stdout;
+  if (plan === undefined) {
+    if (isJson) out.write(`${JSON.stringify({ hasChanges: false, environment: name })}\n`);
+    else out.write(`No changes: environment '${name}' matches the project; nothing to do.\n`);
+    return;
+  }
+  if (!isJson) out.write(formatPlan(plan, usesColour(out)));
+
+  const shouldApply = options.autoApply === true || (!isJson && (await confirm(context, name)));
+  if (!shouldApply) {
+    if (isJson) {
+      writeJson(out, planJson(plan, { hasChanges: true, isApplied: false }));
+    } else {
+      out.write(
+        `\nNothing was applied. To apply this plan, run 'sluice apply ${plan.id}', or ` +
+          `plan again with --auto-apply.\n`,
+      );
+    }
+    context.setExitCode?.(EXIT_CHANGES_NOT_APPLIED);
+    return;
+  }
+
+  const revision = await apply(plan);
+  if (isJson) {
+    writeJson(out, planJson(plan, { hasChanges: true, isApplied: true }));
+  } else {
+    out.write(`Applied: environment '${name}' is at revision ${revision}.\n`);
+  }
 }
 
 function writeJson(out: NodeJS.WritableStream, value: unknown): void {

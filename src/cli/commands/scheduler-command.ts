@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { type Logger, pino } from 'pino';
+import { parseDuration } from '../../core/duration.js';
 import { SluiceError } from '../../core/errors.js';
+import { readCostRatesFile } from '../../scheduler/cost/cost-rates-file.js';
 import { startSchedulerService } from '../../scheduler/http/scheduler-service.js';
 import type { CommandContext } from '../output.js';
 import { resolveStateContext, type StateCliOptions } from '../state-context.js';
 import { openStore } from '../with-state.js';
+import { leaderOptionsOf, type SchedulerLeaderCliOptions } from './scheduler-leader-options.js';
 
 /** The options of `sluice scheduler`, as the command line gives them. */
 export type SchedulerCommandOptions = StateCliOptions & {
@@ -16,7 +19,10 @@ export type SchedulerCommandOptions = StateCliOptions & {
   readonly trustProxy?: boolean;
   readonly tokenTtl?: string;
   readonly logLevel?: string;
-};
+  /** A YAML or JSON file of rates per gateway name that task attempts are priced with. */
+  readonly costRates?: string;
+  readonly logRetention?: string;
+} & SchedulerLeaderCliOptions;
 
 const DEFAULT_LISTEN = '127.0.0.1:8470';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -39,6 +45,8 @@ export async function schedulerCommand(
   const tls = await readTls(options.tlsCert, options.tlsKey);
   const tokenTtlSec = options.tokenTtl === undefined ? undefined : parseTokenTtl(options.tokenTtl);
   const logger = createServiceLogger(options.logLevel ?? 'info', context.output.stdout);
+  const costRates =
+    options.costRates === undefined ? undefined : await readCostRatesFile(options.costRates);
 
   const state = await resolveStateContext(context.projectDir, options);
   const store = await openStore(state, context, true);
@@ -52,6 +60,11 @@ export async function schedulerCommand(
       ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
       ...(tokenTtlSec === undefined ? {} : { tokenTtlSec }),
       trustProxy: options.trustProxy === true,
+      ...leaderOptionsOf(options, state, logger.child({ component: 'scheduler' })),
+      ...(costRates === undefined ? {} : { costRates }),
+      ...(options.logRetention === undefined
+        ? {}
+        : { logRetentionMs: parseDuration(options.logRetention, '--log-retention') }),
     });
 
     const signal = await nextStopSignal();

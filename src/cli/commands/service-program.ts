@@ -26,6 +26,25 @@ export function addServiceCommands(
     .option('--trust-proxy', 'trust X-Forwarded-* headers from a reverse proxy')
     .option('--token-ttl <sec>', 'access token lifetime in seconds (default: 600)')
     .option('--log-level <level>', 'log level: error, warn, info or debug (default: info)')
+    .option(
+      '--backup-dir <dir>',
+      'state backup folder (default: SLUICE_BACKUP_DIR, else .sluice/backups)',
+    )
+    .option(
+      '--backup-cron <cron>',
+      'when the leader backs the state up, in UTC (default: 0 2 * * *)',
+    )
+    .option('--backup-retention-days <days>', 'days state backups are kept (default: 14)')
+    .option(
+      '--janitor-cron <cron>',
+      'when the leader runs the janitor, in UTC (default: 0 * * * *)',
+    )
+    .option('--table-ttl <duration>', 'how long an unused table stays, such as 7 days (default)')
+    .option('--cost-rates <file>', 'YAML or JSON rates per gateway to price task attempts with')
+    .option(
+      '--log-retention <duration>',
+      'how long task log lines are kept, such as 7 days (default)',
+    )
     .action(async (options) =>
       (await import('./scheduler-command.js')).schedulerCommand(context(), options),
     );

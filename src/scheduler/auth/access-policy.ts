@@ -16,6 +16,7 @@ export type Permission =
   | 'metrics:read'
   | 'state:read'
   | 'environment:write'
+  | 'plan:create'
   | 'plan:apply'
   | 'tasks:run'
   | 'tasks:apply'
@@ -35,6 +36,8 @@ const GRANTS: Readonly<Record<FixedPermission, readonly Role[]>> = {
   'audit:read': ['admin'],
   'metrics:read': READERS,
   'state:read': READERS,
+  /** Making a plan changes no environment: developers may see what a plan for prod holds. */
+  'plan:create': ['admin', 'deployer', 'developer'],
   'tasks:run': ['executor:run'],
   'tasks:apply': ['executor:apply'],
   /** The pull protocol's routes; which pools a caller may work is checked per request. */

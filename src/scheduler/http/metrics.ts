@@ -15,6 +15,8 @@ export type ServiceMetrics = {
   readonly tokenFailures: Counter<'reason'>;
   /** Tasks ready in the queue (claimable now or after a backoff), by pool, read at scrape time. */
   readonly readyTasks: Gauge<'pool'>;
+  /** 1 while this replica leads (runs the cadence loop and maintenance), else 0. */
+  readonly isLeader: Gauge;
 };
 
 /** Reads the queue depth per pool, for the gauge. */
@@ -55,6 +57,7 @@ export function createServiceMetrics(countReadyTasks?: ReadyTaskCounter): Servic
       registers: [registry],
     }),
     readyTasks: readyTasksGauge(registry, countReadyTasks),
+    isLeader: isLeaderGauge(registry),
   };
 }
 
@@ -74,4 +77,14 @@ function readyTasksGauge(registry: Registry, count: ReadyTaskCounter | undefined
       }
     },
   });
+}
+
+function isLeaderGauge(registry: Registry): Gauge {
+  const gauge = new Gauge({
+    name: 'sluice_scheduler_is_leader',
+    help: 'Whether this Scheduler replica leads (1) or not (0)',
+    registers: [registry],
+  });
+  gauge.set(0);
+  return gauge;
 }

@@ -4,7 +4,11 @@ import type { Logger } from 'pino';
 import { readyTaskCounts } from '../../state/tasks/task-queries.js';
 import { RevocationList } from '../auth/revocation-list.js';
 import { SigningKeys } from '../auth/signing-keys.js';
+import { startLeadership } from '../leader/leader-duties.js';
 import { TaskDispatcher } from '../queue/task-dispatcher.js';
+import { RunService } from '../runs/run-service.js';
+import { withSchedulerDuties } from '../runs/scheduler-duties.js';
+import { TaskCompletions } from '../runs/task-completions.js';
 import { answerFor, sendErrorAnswer } from './api-errors.js';
 import { installAuthentication } from './authentication.js';
 import { createServiceMetrics } from './metrics.js';
@@ -12,12 +16,17 @@ import { installRequestLogging } from './request-logging.js';
 import { installRouteTable } from './route-table.js';
 import { registerAuditLogRoutes } from './routes/audit-log-routes.js';
 import { registerClientRoutes } from './routes/client-routes.js';
+import { registerCostRoutes } from './routes/cost-routes.js';
 import { registerEnvironmentRoutes } from './routes/environment-routes.js';
+import { registerEnvironmentSettingsRoutes } from './routes/environment-settings-routes.js';
 import { registerExecutorRoutes } from './routes/executor-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerLogRoutes } from './routes/log-routes.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
 import { registerOAuthRoutes } from './routes/oauth-routes.js';
 import { registerOpenApiRoute } from './routes/openapi-route.js';
+import { registerPlanRoutes } from './routes/plan-routes.js';
+import { registerRunRoutes } from './routes/run-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
 import { registerTaskRoutes } from './routes/task-routes.js';
 import type { SchedulerApp } from './scheduler-app.js';
@@ -57,6 +66,7 @@ export async function startSchedulerService(
     await app.listen({ host: settings.listenHost, port: settings.listenPort });
   } catch (error) {
     await dispatcher?.close();
+    await context.runs.close();
     context.revocations.close();
     await app.close();
     throw error;
@@ -66,11 +76,22 @@ export async function startSchedulerService(
   const url = settings.publicUrl ?? listenUrl;
   context.bind(url);
   logger.info({ url, listenUrl }, 'listening');
+  const { store, metrics } = context;
+  const duties = withSchedulerDuties(options, {
+    store,
+    runs: context.runs,
+    logger: logger.child({ component: 'leader-duties' }),
+    logRetentionMs: settings.logRetentionMs,
+    maxAttempts: settings.taskMaxAttempts,
+    now: settings.now,
+  });
+  const leadership = startLeadership({ store, logger, settings, options: duties, metrics });
   return {
     url,
     listenUrl,
     app: app as unknown as FastifyInstance,
-    close: () => stopService(app, context, dispatcher),
+    // The leader's duties stop first, while the store and the queue still serve them.
+    close: () => leadership.stop().then(() => stopService(app, context, dispatcher)),
   };
 }
 
@@ -88,13 +109,35 @@ async function openContext(
     refreshIntervalMs: settings.revocationRefreshMs,
     logger: options.logger,
   });
+  const runs = await startRunService(options, settings, logger);
   return createServiceContext({
+    runs,
     store: options.store,
     logger,
     settings,
     keys,
     revocations,
     metrics: createServiceMetrics(() => readyTaskCounts(options.store)),
+  });
+}
+
+/** The runs this Scheduler coordinates, with the watcher of their tasks' endings. */
+async function startRunService(
+  options: SchedulerServiceOptions,
+  settings: ServiceSettings,
+  logger: Logger,
+): Promise<RunService> {
+  const runLogger = logger.child({ component: 'runs' });
+  const completions = await TaskCompletions.start(options.store, { logger: runLogger });
+  return new RunService({
+    store: options.store,
+    completions,
+    logger: runLogger,
+    instanceId: settings.instanceId,
+    maxAttempts: settings.taskMaxAttempts,
+    heartbeatMs: settings.runHeartbeatMs,
+    abandonAfterMs: settings.runAbandonAfterMs,
+    now: settings.now,
   });
 }
 
@@ -149,8 +192,13 @@ function installHandlers(
   registerClientRoutes(app, context);
   registerAuditLogRoutes(app, context);
   registerEnvironmentRoutes(app, context);
+  registerEnvironmentSettingsRoutes(app, context);
   registerExecutorRoutes(app, context);
   registerTaskRoutes(app, context, dispatcher);
+  registerLogRoutes(app, context);
+  registerCostRoutes(app, context);
+  registerPlanRoutes(app, context);
+  registerRunRoutes(app, context);
 }
 
 function installErrorAnswers(app: SchedulerApp, context: UnboundServiceContext): void {
@@ -207,6 +255,8 @@ async function stopService(
   // Waiting claims answer 204 at once, so that closing need not wait out their polls.
   await dispatcher.close();
   await app.close();
+  // Runs coordinated here cannot go on without this process: they end as cancelled.
+  await context.runs.close();
   context.revocations.close();
   context.logger.info({}, 'stopped');
 }

@@ -4,6 +4,7 @@ import type { StateStore } from '../../state/state-store.js';
 import type { RevocationList } from '../auth/revocation-list.js';
 import type { SigningKeys } from '../auth/signing-keys.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
+import type { RunService } from '../runs/run-service.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ServiceSettings } from './service-options.js';
 
@@ -25,6 +26,8 @@ export type ServiceContext = {
   readonly keys: SigningKeys;
   readonly revocations: RevocationList;
   readonly metrics: ServiceMetrics;
+  /** The runs this Scheduler coordinates: plan applies and runs of environments. */
+  readonly runs: RunService;
   /** The published URLs; known once the listener is bound (the port may be chosen then). */
   endpoints(): PublicEndpoints;
   /** The access token verifier for this issuer and audience. */

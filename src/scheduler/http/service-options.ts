@@ -1,12 +1,20 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BackoffPolicy } from '../../core/backoff.js';
 import { SluiceError } from '../../core/errors.js';
 import { MAX_POLL_WAIT_SEC } from '../../protocol/tasks-api.js';
 import type { StateStore } from '../../state/state-store.js';
+import type { CostRates } from '../../state/tasks/attempt-pricing.js';
 import type { ConcurrencyCaps } from '../../state/tasks/claim-tasks.js';
 import type { RateLimit } from '../auth/rate-limiter.js';
 import type { SigningKeyOptions } from '../auth/signing-keys.js';
+import {
+  type LeaderServiceOptions,
+  type LeaderSettings,
+  resolveLeaderSettings,
+} from '../leader/leader-settings.js';
 
 /** What the caller gives to start the Scheduler's HTTP service. */
 export type SchedulerServiceOptions = {
@@ -50,11 +58,21 @@ export type SchedulerServiceOptions = {
   readonly retryBackoff?: BackoffPolicy;
   /** How many tasks may be leased at once per gateway and per model; default no cap. */
   readonly concurrencyCaps?: ConcurrencyCaps;
+  /** Rates per gateway name that completed attempts are priced with; default none. */
+  readonly costRates?: CostRates;
   /** How often expired leases are returned to the queue; default 1000. */
   readonly reapIntervalMs?: number;
   /** The task queue's clock in epoch milliseconds; default `Date.now` (tests pass their own). */
   readonly now?: () => number;
-};
+  /** This Scheduler among its replicas: the owner of the runs it coordinates; default random. */
+  readonly instanceId?: string;
+  /** How often it says its runs are alive and reads their cancellations; default 5000. */
+  readonly runHeartbeatMs?: number;
+  /** How long a run's Scheduler may stay silent before the run is abandoned; default 30000. */
+  readonly runAbandonAfterMs?: number;
+  /** How long task log lines are kept; default 7 days. */
+  readonly logRetentionMs?: number;
+} & LeaderServiceOptions;
 
 /** The same options with every default applied, checked and frozen. */
 export type ServiceSettings = {
@@ -75,9 +93,14 @@ export type ServiceSettings = {
   readonly taskMaxAttempts: number;
   readonly retryBackoff: BackoffPolicy;
   readonly concurrencyCaps: ConcurrencyCaps;
+  readonly costRates: CostRates;
   readonly reapIntervalMs: number;
   readonly now: () => number;
-};
+  readonly instanceId: string;
+  readonly runHeartbeatMs: number;
+  readonly runAbandonAfterMs: number;
+  readonly logRetentionMs: number;
+} & LeaderSettings;
 
 /** A running service: where it answers, the Fastify app (for inspection), and how to stop it. */
 export type RunningScheduler = {
@@ -101,6 +124,9 @@ export const DEFAULT_POLL_WAIT_SEC = 25;
 export const DEFAULT_TASK_MAX_ATTEMPTS = 3;
 export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = { baseDelayMs: 1_000, maxDelayMs: 300_000 };
 export const DEFAULT_REAP_INTERVAL_MS = 1_000;
+export const DEFAULT_RUN_HEARTBEAT_MS = 5_000;
+export const DEFAULT_RUN_ABANDON_AFTER_MS = 30_000;
+export const DEFAULT_LOG_RETENTION_MS = 7 * 24 * 3_600_000;
 
 /** Applies the defaults and checks the values, so that a bad option fails at startup. */
 export function resolveServiceSettings(options: SchedulerServiceOptions): ServiceSettings {
@@ -116,7 +142,13 @@ export function resolveServiceSettings(options: SchedulerServiceOptions): Servic
     failedAuthRateLimit: options.failedAuthRateLimit ?? DEFAULT_FAILED_AUTH_RATE_LIMIT,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     signingKeys: options.signingKeys ?? {},
+    costRates: options.costRates ?? new Map(),
     ...taskQueueSettings(options),
+    instanceId: options.instanceId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    runHeartbeatMs: options.runHeartbeatMs ?? DEFAULT_RUN_HEARTBEAT_MS,
+    runAbandonAfterMs: options.runAbandonAfterMs ?? DEFAULT_RUN_ABANDON_AFTER_MS,
+    logRetentionMs: options.logRetentionMs ?? DEFAULT_LOG_RETENTION_MS,
+    ...resolveLeaderSettings(options),
   };
 
   checkInteger('listen port', settings.listenPort, 0, 65535);
@@ -124,6 +156,14 @@ export function resolveServiceSettings(options: SchedulerServiceOptions): Servic
   checkInteger('revocation refresh interval in ms', settings.revocationRefreshMs, 1, 60_000);
   checkInteger('body limit in bytes', settings.bodyLimitBytes, 1, 64 * 1024 * 1024);
   checkTaskQueueSettings(settings);
+  checkInteger('run heartbeat interval in ms', settings.runHeartbeatMs, 1, 600_000);
+  checkInteger('task log retention in ms', settings.logRetentionMs, 60_000, 3650 * 86_400_000);
+  checkInteger(
+    'silence in ms before a run is abandoned',
+    settings.runAbandonAfterMs,
+    settings.runHeartbeatMs + 1,
+    24 * 3_600_000,
+  );
   return Object.freeze(settings);
 }
 

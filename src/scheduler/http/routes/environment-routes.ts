@@ -1,5 +1,4 @@
-import { checkEnvironmentName, PROD } from '../../../core/environments.js';
-import { SluiceError } from '../../../core/errors.js';
+import { PROD } from '../../../core/environments.js';
 import {
   type EnvironmentInfo,
   environmentPathSchema,
@@ -16,6 +15,7 @@ import {
 import { HttpProblem } from '../api-errors.js';
 import type { SchedulerApp } from '../scheduler-app.js';
 import type { ServiceContext } from '../service-context.js';
+import { checkEnvironmentParam } from './environment-params.js';
 import { actorOf, noFieldsSchema } from './route-helpers.js';
 
 /**
@@ -40,7 +40,7 @@ export function registerEnvironmentRoutes(app: SchedulerApp, context: ServiceCon
     schema: { params: environmentPathSchema, response: { 200: environmentResponseSchema } },
     config: { access: READ, summary: 'One environment' },
     handler: async (request) => {
-      const name = checkName(request.params.name);
+      const name = checkEnvironmentParam(request.params.name);
       return { environment: environmentInfo(await readExisting(context, name)) };
     },
   });
@@ -56,7 +56,7 @@ export function registerEnvironmentRoutes(app: SchedulerApp, context: ServiceCon
       summary: 'Make a development environment expire now; the janitor then removes its views',
     },
     handler: async (request) => {
-      const name = checkName(request.params.name);
+      const name = checkEnvironmentParam(request.params.name);
       if (name === PROD) {
         // The same words as `sluice invalidate prod`; 409: the request is sound, prod is not.
         throw new HttpProblem(
@@ -91,17 +91,6 @@ export function environmentInfo(environment: EnvironmentRecord): EnvironmentInfo
     last_used_at: environment.lastUsedAt,
     expires_at: environment.expiresAt ?? null,
   };
-}
-
-function checkName(name: string): string {
-  try {
-    return checkEnvironmentName(name);
-  } catch (error) {
-    if (error instanceof SluiceError) {
-      throw new HttpProblem(400, 'request_invalid', error.message, 'params.name');
-    }
-    throw error;
-  }
 }
 
 async function readExisting(context: ServiceContext, name: string): Promise<EnvironmentRecord> {

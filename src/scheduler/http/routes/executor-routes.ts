@@ -1,11 +1,20 @@
 import { SluiceError } from '../../../core/errors.js';
 import {
+  listExecutorsResponseSchema,
+  queueDepthResponseSchema,
+} from '../../../protocol/queue-api.js';
+import {
   helloRequestSchema,
   helloResponseSchema,
   newestCommonVersion,
   PROTOCOL_VERSIONS,
 } from '../../../protocol/tasks-api.js';
-import { readExecutor, recordExecutorHello } from '../../../state/tasks/executor-store.js';
+import {
+  listExecutors,
+  readExecutor,
+  recordExecutorHello,
+} from '../../../state/tasks/executor-store.js';
+import { queueDepths } from '../../../state/tasks/task-queries.js';
 import { HttpProblem } from '../api-errors.js';
 import type { SchedulerApp } from '../scheduler-app.js';
 import type { ServiceContext } from '../service-context.js';
@@ -18,10 +27,34 @@ import { principalOf, requirePoolAccess } from './executor-access.js';
  */
 
 const PULL = { permission: 'tasks:pull' } as const;
+const READ = { permission: 'state:read' } as const;
 
-/** Registers the hello route. */
+/** Registers the hello route, and the listing of Executors and queue depths for people. */
 export function registerExecutorRoutes(app: SchedulerApp, context: ServiceContext): void {
   const { store, settings } = context;
+
+  app.get('/v1/executors', {
+    schema: { response: { 200: listExecutorsResponseSchema } },
+    config: { access: READ, summary: 'The Executors that said hello: pools, slots, last seen' },
+    handler: async () => ({
+      executors: (await listExecutors(store)).map((executor) => ({
+        executor_id: executor.id,
+        client_id: executor.clientId,
+        pools: [...executor.pools],
+        slots: executor.slots,
+        agent: executor.agent,
+        protocol_version: executor.protocolVersion,
+        started_at_ms: executor.startedAtMs,
+        last_seen_at_ms: executor.lastSeenAtMs,
+      })),
+    }),
+  });
+
+  app.get('/v1/queue', {
+    schema: { response: { 200: queueDepthResponseSchema } },
+    config: { access: READ, summary: 'How many tasks are ready, blocked and held, per pool' },
+    handler: async () => ({ pools: await queueDepths(store) }),
+  });
 
   app.post('/v1/executors/hello', {
     schema: { body: helloRequestSchema, response: { 200: helloResponseSchema } },

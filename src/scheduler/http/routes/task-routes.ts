@@ -20,6 +20,7 @@ import {
   type TaskDefinitionInfo,
   taskPathSchema,
 } from '../../../protocol/tasks-api.js';
+import type { AttemptUsage } from '../../../state/tasks/attempt-pricing.js';
 import type { ClaimedTask } from '../../../state/tasks/claim-tasks.js';
 import { completeTask, type TaskVerdict } from '../../../state/tasks/complete-task.js';
 import { type ExecutorRecord, touchExecutor } from '../../../state/tasks/executor-store.js';
@@ -229,6 +230,7 @@ function registerCompleteRoute(app: SchedulerApp, context: ServiceContext): void
         verdict: verdictOf(outcome),
         report: cost === undefined ? { outcome } : { outcome, cost },
         retry: settings.retryBackoff,
+        pricing: { usage: usageOf(request.body), rates: settings.costRates },
       });
       return {
         task_status: answer.taskStatus,
@@ -237,6 +239,15 @@ function registerCompleteRoute(app: SchedulerApp, context: ServiceContext): void
       };
     },
   });
+}
+
+/** What the attempt used, as the Executor reports it, for pricing. */
+function usageOf({ outcome, cost }: CompleteRequest): AttemptUsage {
+  return {
+    durationMs: outcome.duration_ms,
+    ...(cost?.bytes_scanned === undefined ? {} : { bytesScanned: cost.bytes_scanned }),
+    ...(outcome.status === 'succeeded' ? { rowsWritten: outcome.rows_written } : {}),
+  };
 }
 
 function verdictOf(outcome: CompleteRequest['outcome']): TaskVerdict {
