@@ -1,15 +1,19 @@
 import { SluiceError } from './errors.js';
 
-const DURATION = /^(\d+)\s*(minute|hour|day|week)s?$/;
+const DURATION = /^(\d+)\s*(second|minute|hour|day|week)s?$/;
 
 const UNIT_MS = {
+  second: 1_000,
   minute: 60_000,
   hour: 3_600_000,
   day: 86_400_000,
   week: 604_800_000,
 } as const;
 
-/** A duration written as `7 days`, `12 hours`, `30 minutes` or `2 weeks`, in milliseconds. */
+/**
+ * A duration written as `7 days`, `12 hours`, `30 minutes`, `2 weeks` or `45 seconds`, in
+ * milliseconds.
+ */
 export function parseDuration(text: string, what: string): number {
   const match = DURATION.exec(text.trim().toLowerCase());
   const count = Number(match?.[1]);

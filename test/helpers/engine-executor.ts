@@ -28,7 +28,7 @@ const CLAIM_WAIT_SEC = 1;
 
 /** Starts an Executor named `clientId` (a new client with both executor roles) on `adapter`. */
 export async function startEngineExecutor(
-  scheduler: TestScheduler,
+  scheduler: Pick<TestScheduler, 'url' | 'store' | 'tokenFor'>,
   adapter: EngineAdapter,
   clientId = `executor-${randomUUID().slice(0, 8)}`,
 ): Promise<EngineExecutor> {

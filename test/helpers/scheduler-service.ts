@@ -142,7 +142,7 @@ export type TestClient = {
 
 /** Creates a client with `roles` in the Scheduler's store and gets it a token over HTTP. */
 export async function createTestClient(
-  scheduler: TestScheduler,
+  scheduler: Pick<TestScheduler, 'store' | 'tokenFor'>,
   clientId: string,
   roles: readonly Role[],
 ): Promise<TestClient> {

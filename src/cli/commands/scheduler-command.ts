@@ -22,6 +22,8 @@ export type SchedulerCommandOptions = StateCliOptions & {
   /** A YAML or JSON file of rates per gateway name that task attempts are priced with. */
   readonly costRates?: string;
   readonly logRetention?: string;
+  readonly runAbandonAfter?: string;
+  readonly cadenceMaxSleep?: string;
 } & SchedulerLeaderCliOptions;
 
 const DEFAULT_LISTEN = '127.0.0.1:8470';
@@ -62,6 +64,12 @@ export async function schedulerCommand(
       trustProxy: options.trustProxy === true,
       ...leaderOptionsOf(options, state, logger.child({ component: 'scheduler' })),
       ...(costRates === undefined ? {} : { costRates }),
+      ...(options.cadenceMaxSleep === undefined
+        ? {}
+        : { cadenceMaxSleepMs: parseDuration(options.cadenceMaxSleep, '--cadence-max-sleep') }),
+      ...(options.runAbandonAfter === undefined
+        ? {}
+        : { runAbandonAfterMs: parseDuration(options.runAbandonAfter, '--run-abandon-after') }),
       ...(options.logRetention === undefined
         ? {}
         : { logRetentionMs: parseDuration(options.logRetention, '--log-retention') }),

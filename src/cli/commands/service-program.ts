@@ -45,6 +45,14 @@ export function addServiceCommands(
       '--log-retention <duration>',
       'how long task log lines are kept, such as 7 days (default)',
     )
+    .option(
+      '--cadence-max-sleep <duration>',
+      'the longest the cadence loop sleeps before it reads settings and promotions (1 minute)',
+    )
+    .option(
+      '--run-abandon-after <duration>',
+      "how long a run's Scheduler may be silent before another abandons the run (30 seconds)",
+    )
     .action(async (options) =>
       (await import('./scheduler-command.js')).schedulerCommand(context(), options),
     );

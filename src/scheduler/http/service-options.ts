@@ -145,7 +145,7 @@ export function resolveServiceSettings(options: SchedulerServiceOptions): Servic
     costRates: options.costRates ?? new Map(),
     ...taskQueueSettings(options),
     instanceId: options.instanceId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
-    runHeartbeatMs: options.runHeartbeatMs ?? DEFAULT_RUN_HEARTBEAT_MS,
+    runHeartbeatMs: options.runHeartbeatMs ?? runHeartbeatMsOf(options.runAbandonAfterMs),
     runAbandonAfterMs: options.runAbandonAfterMs ?? DEFAULT_RUN_ABANDON_AFTER_MS,
     logRetentionMs: options.logRetentionMs ?? DEFAULT_LOG_RETENTION_MS,
     ...resolveLeaderSettings(options),
@@ -215,6 +215,12 @@ function checkTaskQueueSettings(settings: TaskQueueSettings): void {
   for (const limit of limits) {
     if (limit !== undefined) checkInteger('concurrency cap', limit, 1, 100_000);
   }
+}
+
+/** Runs say they are alive three times within the silence that abandons them, at most every 5 s. */
+function runHeartbeatMsOf(abandonAfterMs: number | undefined): number {
+  if (abandonAfterMs === undefined) return DEFAULT_RUN_HEARTBEAT_MS;
+  return Math.max(1, Math.min(DEFAULT_RUN_HEARTBEAT_MS, Math.floor(abandonAfterMs / 3)));
 }
 
 /** The public URL without a trailing slash; only http and https, with no query or fragment. */
