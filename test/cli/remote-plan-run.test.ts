@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createEngineAdapter } from '../../src/engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../src/engines/engine-adapter.js';
+import { DUCKDB_PROJECT_CONFIG, openProjectDuckDb } from '../helpers/api-plans.js';
 import { type EngineExecutor, startEngineExecutor } from '../helpers/engine-executor.js';
 import {
   createTestClient,
@@ -19,11 +18,8 @@ import { type CliResult, runCli, writeProject } from '../helpers/temp-project.js
  * and run in process, one through the Scheduler.
  */
 
-const CONFIG =
-  'name: shop\ngateways:\n  local:\n    connection:\n      type: duckdb\n      database: warehouse.duckdb\n';
-
 const modelFiles = (schema: string, multiplier: number) => ({
-  'sluice.yaml': CONFIG,
+  'sluice.yaml': DUCKDB_PROJECT_CONFIG,
   'models/orders.sql': `MODEL (
   name ${schema}.orders,
   kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 4),
@@ -77,14 +73,7 @@ for (const backend of stateBackendsUnderTest()) {
         }
       };
       const totals = async (root: string, adapter?: EngineAdapter) => {
-        const engine =
-          adapter ??
-          (await createEngineAdapter({
-            gateway: 'local',
-            type: 'duckdb',
-            settings: { database: join(root, 'warehouse.duckdb') },
-            baseDir: root,
-          }));
+        const engine = adapter ?? (await openProjectDuckDb(root));
         try {
           return (await engine.query(`SELECT total FROM ${schema}.totals`)).rows;
         } finally {
@@ -98,12 +87,7 @@ for (const backend of stateBackendsUnderTest()) {
         scheduler = await startTestScheduler(backend);
         const client = await createTestClient(scheduler, 'deployer', ['deployer']);
         deployer = { clientId: client.clientId, secret: client.secret };
-        remoteEngine = await createEngineAdapter({
-          gateway: 'local',
-          type: 'duckdb',
-          settings: { database: join(remoteRoot, 'warehouse.duckdb') },
-          baseDir: remoteRoot,
-        });
+        remoteEngine = await openProjectDuckDb(remoteRoot);
         executor = await startEngineExecutor(scheduler, remoteEngine);
       });
 

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { projectVersions } from '../../../src/cli/project-run-setup.js';
-import { createEngineAdapter } from '../../../src/engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../../src/engines/engine-adapter.js';
-import { loadProject } from '../../../src/project/project-loader.js';
 import { readTaskRecord } from '../../../src/state/tasks/task-queries.js';
+import { DUCKDB_PROJECT_CONFIG, openProjectDuckDb, planBody } from '../../helpers/api-plans.js';
 import { type EngineExecutor, startEngineExecutor } from '../../helpers/engine-executor.js';
 import {
   callApi,
@@ -22,12 +19,9 @@ import { writeProject } from '../../helpers/temp-project.js';
  * failed model run again.
  */
 
-const CONFIG =
-  'name: shop\ngateways:\n  local:\n    connection:\n      type: duckdb\n      database: warehouse.duckdb\n';
-
 function files(schema: string, totalsQuery: string) {
   return {
-    'sluice.yaml': CONFIG,
+    'sluice.yaml': DUCKDB_PROJECT_CONFIG,
     'models/orders.sql': `MODEL (name ${schema}.orders, kind FULL, start '2024-01-01', end '2024-01-03');
 
 SELECT 1 AS id, 5 AS amount
@@ -36,24 +30,6 @@ SELECT 1 AS id, 5 AS amount
 
 ${totalsQuery}
 `,
-  };
-}
-
-/** The body of POST /v1/environments/:name/plans for the project at `root`. */
-async function planBody(root: string, environment: string) {
-  const project = await loadProject(root);
-  const { gateway, snapshots } = await projectVersions(project);
-  return {
-    environment,
-    target: { projectName: project.config.name, gateway: gateway.name, engine: gateway.type },
-    order: project.dag.nodes,
-    options: {
-      isForwardOnly: false,
-      restateModels: [],
-      shouldSkipBackfill: false,
-      selectModels: [],
-    },
-    snapshots: [...snapshots.values()],
   };
 }
 
@@ -105,12 +81,7 @@ for (const backend of stateBackendsUnderTest()) {
       for (const role of ['viewer', 'developer', 'deployer'] as const) {
         tokens[role] = (await createTestClient(scheduler, role, [role])).token;
       }
-      engine = await createEngineAdapter({
-        gateway: 'local',
-        type: 'duckdb',
-        settings: { database: join(root, 'warehouse.duckdb') },
-        baseDir: root,
-      });
+      engine = await openProjectDuckDb(root);
     });
 
     afterAll(async () => {

@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { projectVersions } from '../../../src/cli/project-run-setup.js';
-import { createEngineAdapter } from '../../../src/engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../../src/engines/engine-adapter.js';
-import { loadProject } from '../../../src/project/project-loader.js';
 import { createClient } from '../../../src/scheduler/auth/client-registry.js';
 import { openStateStore } from '../../../src/state/open-state-store.js';
 import type { StateStore } from '../../../src/state/state-store.js';
+import { DUCKDB_PROJECT_CONFIG, openProjectDuckDb, planBody } from '../../helpers/api-plans.js';
 import { type EngineExecutor, startEngineExecutor } from '../../helpers/engine-executor.js';
 import { evaluatedIntervals } from '../../helpers/evaluated-intervals.js';
 import { type SchedulerProcess, startSchedulerProcess } from '../../helpers/scheduler-process.js';
@@ -31,8 +28,6 @@ import { writeProject } from '../../helpers/temp-project.js';
  * be evaluated again (execution is at least once; see the README on abandoned runs).
  */
 
-const CONFIG =
-  'name: shop\ngateways:\n  local:\n    connection:\n      type: duckdb\n      database: warehouse.duckdb\n';
 const DAYS = 20;
 /** A takeover waits for the leader retry (3 s) and the run abandonment (6 s here). */
 const WAIT = { timeout: 60_000, interval: 250 };
@@ -90,7 +85,7 @@ describe.skipIf(postgres === undefined || postgres.skipReason !== '')(
         actor: 'test',
       });
       root = await writeProject({
-        'sluice.yaml': CONFIG,
+        'sluice.yaml': DUCKDB_PROJECT_CONFIG,
         'models/orders.sql': `MODEL (
   name ${schema}.orders,
   kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 1),
@@ -104,12 +99,7 @@ FROM generate_series(TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-31', INTERVAL '1
 WHERE CAST(t.d AS DATE) BETWEEN @start_ds AND @end_ds
 `,
       });
-      engine = await createEngineAdapter({
-        gateway: 'local',
-        type: 'duckdb',
-        settings: { database: join(root, 'warehouse.duckdb') },
-        baseDir: root,
-      });
+      engine = await openProjectDuckDb(root);
 
       const stateUrl = new URL(location.location.url);
       stateUrl.searchParams.set('schema', location.location.schema);
@@ -152,22 +142,9 @@ WHERE CAST(t.d AS DATE) BETWEEN @start_ds AND @end_ds
       executor = await startExecutor(follower(), 'executor-a');
 
       // Promoted without its backfill: the leader's cadence asks for the model at once.
-      const project = await loadProject(root);
-      const { gateway, snapshots } = await projectVersions(project);
       const planned = await callApi(follower(), '/v1/environments/prod/plans', {
         token,
-        json: {
-          environment: 'prod',
-          target: { projectName: 'shop', gateway: gateway.name, engine: gateway.type },
-          order: project.dag.nodes,
-          options: {
-            isForwardOnly: false,
-            restateModels: [],
-            shouldSkipBackfill: true,
-            selectModels: [],
-          },
-          snapshots: [...snapshots.values()],
-        },
+        json: await planBody(root, 'prod', { shouldSkipBackfill: true }),
       });
       await callApi(follower(), `/v1/environments/prod/plans/${planned.json.plan.id}/apply`, {
         token,

@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { projectVersions } from '../../../src/cli/project-run-setup.js';
-import { createEngineAdapter } from '../../../src/engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../../src/engines/engine-adapter.js';
-import { loadProject } from '../../../src/project/project-loader.js';
+import { DUCKDB_PROJECT_CONFIG, openProjectDuckDb, planBody } from '../../helpers/api-plans.js';
 import { type EngineExecutor, startEngineExecutor } from '../../helpers/engine-executor.js';
 import { evaluatedIntervals } from '../../helpers/evaluated-intervals.js';
 import {
@@ -23,13 +20,11 @@ import { writeProject } from '../../helpers/temp-project.js';
  * version's lease evaluates, and the other finds the work done when it gets the lease.
  */
 
-const CONFIG =
-  'name: shop\ngateways:\n  local:\n    connection:\n      type: duckdb\n      database: warehouse.duckdb\n';
 const DAYS = 24;
 
 function files(schema: string, withExtra: boolean): Record<string, string> {
   return {
-    'sluice.yaml': CONFIG,
+    'sluice.yaml': DUCKDB_PROJECT_CONFIG,
     'models/orders.sql': `MODEL (
   name ${schema}.orders,
   kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 1),
@@ -53,18 +48,6 @@ SELECT 1 AS one
   };
 }
 
-async function planBody(root: string, environment: string, shouldSkipBackfill: boolean) {
-  const project = await loadProject(root);
-  const { gateway, snapshots } = await projectVersions(project);
-  return {
-    environment,
-    target: { projectName: project.config.name, gateway: gateway.name, engine: gateway.type },
-    order: project.dag.nodes,
-    options: { isForwardOnly: false, restateModels: [], shouldSkipBackfill, selectModels: [] },
-    snapshots: [...snapshots.values()],
-  };
-}
-
 for (const backend of stateBackendsUnderTest()) {
   describe.skipIf(backend.skipReason !== '')(
     `a plan beside a cadence run on ${backend.name}`,
@@ -79,7 +62,7 @@ for (const backend of stateBackendsUnderTest()) {
       const applyPlan = async (shouldSkipBackfill: boolean) => {
         const planned = await callApi(scheduler, '/v1/environments/dev/plans', {
           token,
-          json: await planBody(root, 'dev', shouldSkipBackfill),
+          json: await planBody(root, 'dev', { shouldSkipBackfill }),
         });
         expect(planned.status).toBe(200);
         const started = await callApi(
@@ -101,12 +84,7 @@ for (const backend of stateBackendsUnderTest()) {
         root = await writeProject(files(schema, false));
         scheduler = await startTestScheduler(backend, { cadenceMaxSleepMs: 50 });
         token = (await createTestClient(scheduler, 'deployer', ['deployer'])).token;
-        engine = await createEngineAdapter({
-          gateway: 'local',
-          type: 'duckdb',
-          settings: { database: join(root, 'warehouse.duckdb') },
-          baseDir: root,
-        });
+        engine = await openProjectDuckDb(root);
         executor = await startEngineExecutor(scheduler, engine);
       });
 
