@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { addLogCostCommands } from './commands/log-cost-program.js';
+import { addRunsCommands } from './commands/runs-program.js';
 import { addServiceCommands } from './commands/service-program.js';
 import { addSettingsCommands } from './commands/settings-program.js';
 import { addStateCommands, STATE_HELP } from './commands/state-program.js';
@@ -243,6 +244,7 @@ export function buildProgram(output: Output, exit: { code: number } = { code: 0 
   addServiceCommands(program, () => contextOf(program, output, exit));
   addSettingsCommands(program, environments, () => contextOf(program, output, exit));
   addLogCostCommands(program, () => contextOf(program, output, exit));
+  addRunsCommands(program, () => contextOf(program, output, exit));
 
   return program;
 }

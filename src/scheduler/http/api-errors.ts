@@ -48,7 +48,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   auth_invalid: 401,
   auth_forbidden: 403, lease_not_held: 403,
   client_not_found: 404, task_not_found: 404, run_not_found: 404, plan_not_found: 404,
-  environment_not_found: 404, plan_applied: 409,
+  environment_not_found: 404, model_not_found: 404, plan_applied: 409,
   client_exists: 409, plan_stale: 409, plan_locked: 409, lease_lost: 409, executor_unknown: 409,
   protocol_unsupported: 426,
   rate_limited: 429,

@@ -28,6 +28,7 @@ import { registerOpenApiRoute } from './routes/openapi-route.js';
 import { registerPlanRoutes } from './routes/plan-routes.js';
 import { registerRunRoutes } from './routes/run-routes.js';
 import { registerSessionRoutes } from './routes/session-routes.js';
+import { registerTaskReadRoutes } from './routes/task-read-routes.js';
 import { registerTaskRoutes } from './routes/task-routes.js';
 import type { SchedulerApp } from './scheduler-app.js';
 import { createServiceContext, type UnboundServiceContext } from './service-context.js';
@@ -199,6 +200,7 @@ function installHandlers(
   registerCostRoutes(app, context);
   registerPlanRoutes(app, context);
   registerRunRoutes(app, context);
+  registerTaskReadRoutes(app, context);
 }
 
 function installErrorAnswers(app: SchedulerApp, context: UnboundServiceContext): void {
