@@ -5,7 +5,8 @@
 // - a child process: `node bin/sluice.js scheduler --state URL --listen 127.0.0.1:0`, the
 //   service alone in its process as in production, with its own store and pool; a producer in
 //   this process reaches its claims only through PostgreSQL's LISTEN/NOTIFY.
-// Both log JSON lines at info (one line per request, as in production) to a file in bench/out/.
+// Both log JSON lines at info, as in production, to a file in bench/out/: one line per request,
+// except for the task calls answered without error (claims, completions), which are at debug.
 // TASK_QUEUE_CHILD_FLAGS adds Node flags to the child, such as `--cpu-prof --cpu-prof-dir=DIR`.
 import { spawn } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';

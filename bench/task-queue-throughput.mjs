@@ -11,6 +11,11 @@
 // SQLite is measured after, on its own. Last, once per backend, the same drain of a DAG whose
 // tasks wait for two upstream tasks each: reported as a rate, or as the count completed when no
 // completion came for `stallMs` (tasks left blocked for good).
+// `--raw-and-sluice` measures only the raw loop and the Sluice PostgreSQL drain, in turn within
+// each round: the quick side-by-side comparison while working on the queue.
+// Usage: node bench/task-queue-throughput.mjs [tasks] [rounds] [postgres url]
+//        node bench/task-queue-throughput.mjs --raw-and-sluice [tasks] [rounds] [postgres url]
+//        node bench/task-queue-throughput.mjs --small
 import { enqueueTasks } from '../dist/state/tasks/enqueue-tasks.js';
 import { pgBossRate, rawLoopRate } from './task-queue-baselines.mjs';
 import { cpuPerTaskMs, cpuSnapshot } from './task-queue-cpu.mjs';
@@ -32,29 +37,33 @@ import { startChild } from './task-queue-scheduler.mjs';
 const DAG_WIDTH = 64;
 const ENQUEUE_CHUNK = 1000;
 const RAW = 'raw SKIP LOCKED loop (PostgreSQL)';
+const BOSS = 'pg-boss 10 fetch + complete (PostgreSQL)';
 
-/** Runs the rounds; one row per way of draining the queue, medians of the rounds. */
+/**
+ * Runs the rounds; one row per way of draining the queue, medians of the rounds. With
+ * `isRawAndSluiceOnly`, only the raw loop and the Sluice PostgreSQL drain are measured.
+ */
 export async function benchTaskThroughput({
   tasks,
   rounds,
   stallMs = 10_000,
   postgresUrl = DEFAULT_POSTGRES_URL,
+  isRawAndSluiceOnly = false,
 }) {
   const definitionOf = await taskDefinitions();
   const skipReason = await postgresSkipReason(postgresUrl);
   const sizes = { tasks, postgresUrl, upstreamCount: 1, stallMs };
   const ways = {
     [RAW]: () => rawLoopRate({ url: postgresUrl, tasks, claimers: EXECUTORS }),
-    'pg-boss 10 fetch + complete (PostgreSQL)': () =>
-      pgBossRate({ url: postgresUrl, tasks, claimers: EXECUTORS }),
+    [BOSS]: () => pgBossRate({ url: postgresUrl, tasks, claimers: EXECUTORS }),
     'Sluice over HTTP, chains (PostgreSQL)': () => sluiceRate('postgres', sizes, definitionOf),
   };
-  const results = Object.fromEntries(Object.keys(ways).map((name) => [name, []]));
-  for (let round = 0; round < rounds && skipReason === ''; round++) {
-    const names = Object.keys(ways);
-    const order = names.map((_, index) => names[(index + round) % names.length]);
-    for (const name of order) results[name].push(await ways[name]());
+  if (isRawAndSluiceOnly) {
+    delete ways[BOSS];
+    if (skipReason !== '') throw new Error(`--raw-and-sluice needs PostgreSQL: ${skipReason}`);
+    return report(await roundsOf(ways, rounds), tasks);
   }
+  const results = skipReason === '' ? await roundsOf(ways, rounds) : {};
 
   const sqlite = [];
   for (let round = 0; round < rounds; round++) {
@@ -80,6 +89,17 @@ export async function benchTaskThroughput({
   );
   if (skipReason !== '') rows.push({ way: 'PostgreSQL ways', skipped: skipReason });
   return rows;
+}
+
+/** Each way's result per round, the ways in an order that rotates from round to round. */
+async function roundsOf(ways, rounds) {
+  const names = Object.keys(ways);
+  const results = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = names.map((_, index) => names[(index + round) % names.length]);
+    for (const name of order) results[name].push(await ways[name]());
+  }
+  return results;
 }
 
 /** Drains a fresh DAG on a fresh store of `backend` through the service. */
@@ -175,10 +195,13 @@ function cpuOf(way, runs) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const isSmall = process.argv[2] === '--small';
-  const tasks = isSmall ? 200 : Number(process.argv[2] ?? 5000);
-  const rounds = isSmall ? 1 : Number(process.argv[3] ?? 3);
+  const isRawAndSluiceOnly = process.argv[2] === '--raw-and-sluice';
+  const args = process.argv.slice(isRawAndSluiceOnly ? 3 : 2);
+  const tasks = isSmall ? 200 : Number(args[0] ?? 5000);
+  const rounds = isSmall ? 1 : Number(args[1] ?? 3);
   const stallMs = isSmall ? 3000 : 10_000;
+  const postgresUrl = isSmall ? undefined : args[2];
   console.table(
-    await benchTaskThroughput({ tasks, rounds, stallMs, postgresUrl: process.argv[4] }),
+    await benchTaskThroughput({ tasks, rounds, stallMs, postgresUrl, isRawAndSluiceOnly }),
   );
 }

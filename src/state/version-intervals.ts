@@ -48,12 +48,23 @@ export async function addProcessedRanges(
   added: readonly TimeRange[],
 ): Promise<void> {
   if (added.length === 0) return;
-  await internalsOf(store).writeTransaction(async (db) => {
-    await lockVersion(db, store, versionId);
-    const stored = await storedRanges(db, versionId);
-    const merged = mergeRanges([...stored, ...added]);
-    await replaceChanged(db, versionId, stored, merged);
-  });
+  await internalsOf(store).writeTransaction((db) =>
+    addProcessedRangesIn(db, store, versionId, added),
+  );
+}
+
+/** `addProcessedRanges` inside a write transaction the caller holds. */
+export async function addProcessedRangesIn(
+  db: Kysely<StateDatabase>,
+  store: StateStore,
+  versionId: string,
+  added: readonly TimeRange[],
+): Promise<void> {
+  if (added.length === 0) return;
+  await lockVersion(db, store, versionId);
+  const stored = await storedRanges(db, versionId);
+  const merged = mergeRanges([...stored, ...added]);
+  await replaceChanged(db, versionId, stored, merged);
 }
 
 /** Forgets every processed range of a version, so that its intervals count as missing again. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { BackoffPolicy } from '../../core/backoff.js';
 import type { TaskPool } from '../../core/task-pool.js';
 import type { StateStore } from '../../state/state-store.js';
+import type { HelloSeen } from '../../state/tasks/claim-hello.js';
 import {
   type ClaimedTask,
   type ConcurrencyCaps,
@@ -48,6 +49,11 @@ export type ClaimWait = {
   readonly waitMs: number;
   /** Aborts when the caller went away: the claim ends and gives back what it leased. */
   readonly signal: AbortSignal;
+  /**
+   * The Executor's hello the claim was checked against; every claim of the wait then leases
+   * only while it is still current, and the wait ends with `executor_unknown` otherwise.
+   */
+  readonly hello?: HelloSeen;
 };
 
 /** Claims waiting for tasks, woken by ready signals; started and closed with the service. */
@@ -149,6 +155,7 @@ export class TaskDispatcher {
       nowMs: now(),
       leaseMs,
       caps,
+      hello: wait.hello,
     });
   }
 

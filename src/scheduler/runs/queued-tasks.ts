@@ -1,5 +1,6 @@
 import { PROD } from '../../core/environments.js';
 import { SluiceError } from '../../core/errors.js';
+import type { TimeRange } from '../../core/intervals/range-set.js';
 import type { Task, TaskOutcome, TaskPool } from '../../protocol/task.js';
 import type { StateStore } from '../../state/state-store.js';
 import { enqueueTasks, type NewQueuedTask } from '../../state/tasks/enqueue-tasks.js';
@@ -30,11 +31,23 @@ export function priorityOf(environment: string | undefined): number {
   return environment === PROD ? 0 : 10;
 }
 
-/** Queues one task and resolves with how it ended; a task that cannot be queued fails. */
-export async function runQueuedTask(task: Task, settings: QueueSettings): Promise<TaskOutcome> {
+/**
+ * Queues one task and resolves with how it ended; a task that cannot be queued fails. The queue
+ * records `recordOnSuccess` for the task's version when the task succeeds.
+ */
+export async function runQueuedTask(
+  task: Task,
+  settings: QueueSettings,
+  recordOnSuccess?: TimeRange,
+): Promise<TaskOutcome> {
   try {
     const finished = settings.completions.wait(task.id);
-    await enqueueTasks(settings.store, [queuedOf(task, settings)], settings.now());
+    const queued = queuedOf(task, settings);
+    await enqueueTasks(
+      settings.store,
+      [recordOnSuccess === undefined ? queued : { ...queued, recordsRange: recordOnSuccess }],
+      settings.now(),
+    );
     return await finished;
   } catch (error) {
     settings.completions.forget(task.id);
@@ -71,9 +84,9 @@ export class QueuedTaskQueue implements TaskQueue {
     return this.#pending.size;
   }
 
-  push(task: Task): void {
+  push(task: Task, recordOnSuccess?: TimeRange): void {
     this.#pending.add(task.id);
-    void runQueuedTask(task, this.#settings).then((outcome) => {
+    void runQueuedTask(task, this.#settings, recordOnSuccess).then((outcome) => {
       if (!this.#pending.delete(task.id)) return;
       this.#onFinished(task.id, outcome);
     });

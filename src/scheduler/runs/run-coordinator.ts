@@ -274,7 +274,22 @@ export class RunCoordinator implements TaskSource {
     };
     state.tasks += 1;
     this.#pending.set(task.id, { task, state, ...(range === undefined ? {} : { range }) });
-    this.queue.push(task);
+    this.queue.push(task, this.#recordOnSuccess(state, kind, range));
+  }
+
+  /**
+   * What an evaluate task's success completes for its version, when nothing else must pass
+   * first: a model with audits is recorded only once its audits pass, by this coordinator.
+   */
+  #recordOnSuccess(
+    state: NodeState,
+    kind: ModelTask['kind'],
+    range: TimeRange | undefined,
+  ): TimeRange | undefined {
+    if (kind !== 'evaluate' || range === undefined || state.settings === undefined)
+      return undefined;
+    if (state.node.snapshot.audits.length > 0) return undefined;
+    return completePart(state.settings, range, this.options.nowMs);
   }
 
   async #finish(state: NodeState, outcome: ModelOutcome, error?: TaskError): Promise<void> {

@@ -1,4 +1,5 @@
 import { SluiceError } from '../../core/errors.js';
+import type { TimeRange } from '../../core/intervals/range-set.js';
 import type { Task } from '../../protocol/task.js';
 
 /**
@@ -7,8 +8,12 @@ import type { Task } from '../../protocol/task.js';
  * local mode and `sluice up`; the state store's queue serves Executors over HTTP.
  */
 export type TaskQueue = {
-  /** Adds a ready task and wakes the waiting claims; the first to run takes it. */
-  push(task: Task): void;
+  /**
+   * Adds a ready task and wakes the waiting claims; the first to run takes it. `recordOnSuccess`
+   * is the range its success completes for its version: a queue that outlives its run records it
+   * when the task succeeds (the coordinator records it too; recording twice changes nothing).
+   */
+  push(task: Task, recordOnSuccess?: TimeRange): void;
   /**
    * Waits until a task is ready, the queue is closed or the signal aborts; returns up to
    * `maxTasks` tasks, oldest first, or none once the queue is closed and empty.

@@ -14,7 +14,9 @@ import { bytesType } from './column-types.js';
  * - the price of every finished task attempt, with the version it built, for totals per model,
  *   run and environment and the cost avoided by reusing versions.
  * Environments gain the project, gateway and engine their last plan was applied with, which
- * the Scheduler's own runs of them need. Tasks gain the version they build, and task logs an
+ * the Scheduler's own runs of them need. Tasks gain the version they build and the range their
+ * success completes for it (recorded in the completion's own transaction, so that an interval
+ * done is recorded even when the Scheduler that coordinated its run is gone), and task logs an
  * index for pruning by age.
  */
 export const runsMigration: Migration = {
@@ -34,6 +36,9 @@ export const runsMigration: Migration = {
       await db.schema.alterTable('sluice_environments').addColumn(column, 'text').execute();
     }
     await db.schema.alterTable('sluice_tasks').addColumn('version_id', 'text').execute();
+    for (const column of ['record_start_ms', 'record_end_ms']) {
+      await db.schema.alterTable('sluice_tasks').addColumn(column, 'bigint').execute();
+    }
     await db.schema
       .createIndex('sluice_task_logs_received')
       .on('sluice_task_logs')

@@ -7,6 +7,7 @@ import { tryPostgresAdvisoryLock } from './postgres-advisory-lock.js';
 import { listenOnChannel } from './postgres-listener.js';
 import { readPostgresPayloadRows } from './postgres-payload-reader.js';
 import { createStatePool, preparePostgres, unreachableState } from './postgres-pool.js';
+import { preparingPool } from './prepared-statements.js';
 
 /**
  * The PostgreSQL backend: a pool whose connections all use the store's schema. Several
@@ -34,7 +35,9 @@ export async function openPostgresBackend(location: PostgresLocation): Promise<B
     throw error;
   }
 
-  const db = new Kysely<StateDatabase>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<StateDatabase>({
+    dialect: new PostgresDialect({ pool: preparingPool(pool) }),
+  });
   return {
     db,
     withMigrationSession: (work) => withPostgresMigrationSession(location, work),

@@ -3,6 +3,8 @@ import { SluiceError } from '../../core/errors.js';
 import type { TaskPool } from '../../core/task-pool.js';
 import type { StateStore } from '../state-store.js';
 import { internalsOf } from '../store-internals.js';
+import { type HelloSeen, requireCurrentHello } from './claim-hello.js';
+import { claimInOneStatement, type LeasedRow } from './postgres-claim.js';
 import {
   ATTEMPTS_TABLE,
   attemptIdOf,
@@ -16,10 +18,10 @@ import {
  * The atomic claim: ready tasks of the caller's pools, highest priority first, each leased to
  * the caller with its attempt and fencing epoch raised by one, in one transaction. On PostgreSQL
  * the candidate rows are locked with `FOR UPDATE SKIP LOCKED`, so concurrent claims take
- * different tasks without waiting for each other; on SQLite the write transaction serialises
- * claims. Concurrency caps per gateway and per model are counted inside the transaction, under
- * an advisory lock per capped gateway or model on PostgreSQL, so two claims cannot both take the
- * last free slot.
+ * different tasks without waiting for each other (without caps, in a single statement:
+ * postgres-claim.ts); on SQLite the write transaction serialises claims. Concurrency caps per
+ * gateway and per model are counted inside the transaction, under an advisory lock per capped
+ * gateway or model on PostgreSQL, so two claims cannot both take the last free slot.
  */
 
 /** How many tasks may be leased at once, per gateway and per model; absent means no cap. */
@@ -43,6 +45,11 @@ export type ClaimRequest = {
   readonly nowMs: number;
   readonly leaseMs: number;
   readonly caps?: ConcurrencyCaps;
+  /**
+   * The Executor's hello the claim was checked against: when given, the claim leases tasks only
+   * while it is still the current one, and throws `executor_unknown` otherwise.
+   */
+  readonly hello?: HelloSeen;
 };
 
 /** A task as handed to an Executor, with its lease; the definition is as it was queued. */
@@ -56,8 +63,6 @@ export type ClaimedTask = {
 
 type Candidate = { readonly id: string; readonly gateway: string; readonly model: string | null };
 
-type LeasedRow = { readonly id: string; readonly attempt: number; readonly epoch: number };
-
 /** The first half of the advisory lock keys of concurrency caps. */
 const CAP_LOCK_CLASS = 0x51_c3_00_02;
 
@@ -67,15 +72,10 @@ const CAPPED_LOOKAHEAD = 32;
 /** Claims up to `maxTasks` ready tasks; an empty list when none is ready. */
 export async function claimTasks(store: StateStore, request: ClaimRequest): Promise<ClaimedTask[]> {
   checkRequest(request);
-  const leased = await internalsOf(store).writeTransaction(async (db) => {
-    const candidates = await selectCandidates(store, db, request);
-    if (candidates.length === 0) return [];
-    const chosen = hasCaps(request.caps)
-      ? await withinCaps(store, db, candidates, request)
-      : candidates.slice(0, request.maxTasks);
-    if (chosen.length === 0) return [];
-    return leaseTasks(db, chosen, request);
-  });
+  const leased =
+    isPostgres(store) && !hasCaps(request.caps)
+      ? await claimInOneStatement(store.db, request)
+      : await claimInTransaction(store, request);
 
   const leaseExpiresAtMs = request.nowMs + request.leaseMs;
   return leased.map((row) => ({
@@ -85,6 +85,22 @@ export async function claimTasks(store: StateStore, request: ClaimRequest): Prom
     epoch: row.epoch,
     leaseExpiresAtMs,
   }));
+}
+
+/** The claim as one write transaction: with caps, and on SQLite. */
+function claimInTransaction(store: StateStore, request: ClaimRequest): Promise<LeasedRow[]> {
+  return internalsOf(store).writeTransaction(async (db) => {
+    const { hello } = request;
+    if (hello !== undefined) await requireCurrentHello(db, { ...request, hello });
+
+    const candidates = await selectCandidates(store, db, request);
+    if (candidates.length === 0) return [];
+    const chosen = hasCaps(request.caps)
+      ? await withinCaps(store, db, candidates, request)
+      : candidates.slice(0, request.maxTasks);
+    if (chosen.length === 0) return [];
+    return leaseTasks(db, chosen, request);
+  });
 }
 
 function checkRequest(request: ClaimRequest): void {
@@ -206,7 +222,7 @@ async function leaseTasks(
   db: Db,
   chosen: readonly Candidate[],
   request: ClaimRequest,
-): Promise<(LeasedRow & { readonly definition: Buffer })[]> {
+): Promise<LeasedRow[]> {
   const rows = await db
     .updateTable(TASKS_TABLE)
     .set((set) => ({

@@ -1,9 +1,12 @@
 import { sql } from 'kysely';
 import { type BackoffPolicy, backoffDelayMs } from '../../core/backoff.js';
+import type { TimeRange } from '../../core/intervals/range-set.js';
 import type { TaskPool } from '../../core/task-pool.js';
 import type { StateStore } from '../state-store.js';
 import { internalsOf } from '../store-internals.js';
+import { addProcessedRangesIn } from '../version-intervals.js';
 import { type AttemptPricing, recordAttemptCost } from './attempt-pricing.js';
+import { succeedOnPostgres } from './postgres-completion.js';
 import { type HeldTask, type LeaseCall, refusal, requireHeldTask } from './task-holder.js';
 import {
   ATTEMPTS_TABLE,
@@ -11,6 +14,7 @@ import {
   completionAddress,
   type Db,
   directDownstream,
+  isPostgres,
   releaseUnblocked,
   skipDownstream,
   TASKS_TABLE,
@@ -22,7 +26,8 @@ import { notifyInTransaction, signalInProcess } from './task-signals.js';
  * its idempotency key so that a replay (the Executor did not see the first answer) gets the same
  * answer instead of a 409. A success makes ready the tasks that waited only for it; a retryable
  * failure with attempts left returns the task to the queue after a backoff with jitter; any other
- * failure is final and skips every task downstream of it, and nothing else.
+ * failure is final and skips every task downstream of it, and nothing else. On PostgreSQL a
+ * success, the common case, is one statement (postgres-completion.ts).
  */
 
 /** What the queue needs to know of an outcome: did it succeed, and may a failure be retried. */
@@ -64,12 +69,15 @@ export async function completeTask(
   store: StateStore,
   request: CompletionRequest,
 ): Promise<CompletionAnswer> {
+  const succeeded = await succeedInOneStatement(store, request);
+  if (succeeded !== undefined) return succeeded;
+
   const decided = await internalsOf(store).writeTransaction(async (db) => {
     const replayed = await replayedAnswer(store, db, request);
     if (replayed !== undefined) return { answer: replayed, pools: [] };
 
     const task = await requireHeldTask(store, db, request);
-    const result = await decide(db, task, request);
+    const result = await decide(store, db, task, request);
     await recordCompletion(store, db, request, result.answer);
     if (request.pricing !== undefined) {
       await recordAttemptCost(db, { ...request, attempt: task.attempt }, request.pricing);
@@ -79,6 +87,26 @@ export async function completeTask(
   });
   signalInProcess(store, decided.pools);
   return decided.answer;
+}
+
+/**
+ * A success on PostgreSQL as one statement (postgres-completion.ts), which does what `decide`,
+ * `recordCompletion` and the pricing do for a success; a step added to those for successes must
+ * be added there too, or make the tasks it concerns take this general path. Undefined when the
+ * statement changed nothing and left the completion to the general path (see there why).
+ */
+async function succeedInOneStatement(
+  store: StateStore,
+  request: CompletionRequest,
+): Promise<CompletionAnswer | undefined> {
+  if (!isPostgres(store) || request.verdict.status !== 'succeeded') return undefined;
+
+  const answer = answerOf('succeeded');
+  const completion = sealCompletion(store, request, answer);
+  const pools = await succeedOnPostgres(store, { ...request, completion });
+  if (pools === undefined) return undefined;
+  signalInProcess(store, pools);
+  return answer;
 }
 
 /** The answer stored under the request's key, when this caller completed the task before. */
@@ -101,10 +129,16 @@ async function replayedAnswer(
   return (stored as StoredCompletion).answer;
 }
 
-async function decide(db: Db, task: HeldTask, request: CompletionRequest): Promise<Decided> {
+async function decide(
+  store: StateStore,
+  db: Db,
+  task: HeldTask,
+  request: CompletionRequest,
+): Promise<Decided> {
   const { verdict, nowMs } = request;
   if (verdict.status === 'succeeded') {
     await finish(db, task.id, 'succeeded', nowMs);
+    await recordProcessedRange(store, db, task.id);
     const pools = await releaseUnblocked(db, await directDownstream(db, task.id), nowMs);
     // A finished task frees a concurrency slot, which may let a capped task through.
     return { answer: answerOf('succeeded'), pools: [...pools, task.pool] };
@@ -125,6 +159,21 @@ async function decide(db: Db, task: HeldTask, request: CompletionRequest): Promi
   await finish(db, task.id, 'failed', nowMs);
   const skippedTasks = await skipDownstream(db, [task.id], nowMs);
   return { answer: { ...answerOf('failed'), skippedTasks }, pools: [task.pool] };
+}
+
+/**
+ * Records the range a succeeded task completes for its version (`record_start_ms`), in the
+ * completion's transaction: the interval stays done whatever becomes of the run that queued it.
+ */
+async function recordProcessedRange(store: StateStore, db: Db, taskId: string): Promise<void> {
+  const row = await db
+    .selectFrom(TASKS_TABLE)
+    .select(['version_id', 'record_start_ms', 'record_end_ms'])
+    .where('id', '=', taskId)
+    .executeTakeFirst();
+  if (row?.version_id == null || row.record_start_ms == null || row.record_end_ms == null) return;
+  const range: TimeRange = [Number(row.record_start_ms), Number(row.record_end_ms)];
+  await addProcessedRangesIn(db, store, String(row.version_id), [range]);
 }
 
 function answerOf(taskStatus: CompletionAnswer['taskStatus']): CompletionAnswer {
@@ -177,16 +226,25 @@ async function recordCompletion(
   request: CompletionRequest,
   answer: CompletionAnswer,
 ): Promise<void> {
-  const attemptId = attemptIdOf(request.taskId, request.epoch);
-  const stored: StoredCompletion = { answer, report: request.report };
   await db
     .updateTable(ATTEMPTS_TABLE)
     .set({
       ended_at_ms: request.nowMs,
       ended_as: 'completed',
       completion_key: request.idempotencyKey,
-      completion: store.cipher.encrypt(JSON.stringify(stored), completionAddress(attemptId)),
+      completion: sealCompletion(store, request, answer),
     })
-    .where('id', '=', attemptId)
+    .where('id', '=', attemptIdOf(request.taskId, request.epoch))
     .execute();
+}
+
+/** The completion as stored: the answer given and the report, encrypted for the attempt's row. */
+function sealCompletion(
+  store: StateStore,
+  request: CompletionRequest,
+  answer: CompletionAnswer,
+): Buffer {
+  const attemptId = attemptIdOf(request.taskId, request.epoch);
+  const stored: StoredCompletion = { answer, report: request.report };
+  return store.cipher.encrypt(JSON.stringify(stored), completionAddress(attemptId));
 }

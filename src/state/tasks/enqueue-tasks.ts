@@ -1,4 +1,5 @@
 import { SluiceError } from '../../core/errors.js';
+import type { TimeRange } from '../../core/intervals/range-set.js';
 import type { TaskPool } from '../../core/task-pool.js';
 import type { StateStore } from '../state-store.js';
 import { internalsOf } from '../store-internals.js';
@@ -34,6 +35,11 @@ export type NewQueuedTask = {
   readonly modelName?: string;
   /** The version the task builds or checks, for pricing; none for promotions and cleanups. */
   readonly versionId?: string;
+  /**
+   * The range of `versionId` the task's success completes: recorded as processed in the
+   * completion's own transaction, so that it stays recorded whatever becomes of the run.
+   */
+  readonly recordsRange?: TimeRange;
   readonly environment?: string;
   /** Lower is served first: prod's tasks before development environments'. */
   readonly priority: number;
@@ -111,6 +117,8 @@ async function insertTasks(
     gateway: queued.gateway,
     model_name: queued.modelName ?? null,
     version_id: queued.versionId ?? null,
+    record_start_ms: queued.recordsRange?.[0] ?? null,
+    record_end_ms: queued.recordsRange?.[1] ?? null,
     status: (queued.dependsOn ?? []).length === 0 ? 'ready' : 'blocked',
     attempt: 0,
     max_attempts: queued.maxAttempts,

@@ -17,23 +17,44 @@ export type HeartbeatAnswer = {
   readonly isCancelRequested: boolean;
 };
 
-/** Extends the caller's lease by `leaseMs` from now. */
+/**
+ * Extends the caller's lease by `leaseMs` from now: one statement that renews the lease only if
+ * the caller holds it at its epoch. When it renews nothing, a transaction finds out why, for the
+ * refusal (the task is gone, 409 or 403), or renews the lease if it was held after all.
+ */
 export async function heartbeatTask(
   store: StateStore,
   call: LeaseCall,
   leaseMs: number,
 ): Promise<HeartbeatAnswer> {
+  const leaseExpiresAtMs = call.nowMs + leaseMs;
+  const renewed = await store.db
+    .updateTable(TASKS_TABLE)
+    .set({ lease_expires_at_ms: leaseExpiresAtMs })
+    .where('id', '=', call.taskId)
+    .where('status', '=', 'leased')
+    .where('owner', '=', call.owner)
+    .where('epoch', '=', call.epoch)
+    .returning('is_cancel_requested')
+    .executeTakeFirst();
+  if (renewed !== undefined) {
+    return { leaseExpiresAtMs, isCancelRequested: Number(renewed.is_cancel_requested) === 1 };
+  }
+
   return internalsOf(store).writeTransaction(async (db) => {
     const task = await requireHeldTask(store, db, call);
-    const leaseExpiresAtMs = call.nowMs + leaseMs;
-    await db
-      .updateTable(TASKS_TABLE)
-      .set({ lease_expires_at_ms: leaseExpiresAtMs })
-      .where('id', '=', call.taskId)
-      .where('epoch', '=', call.epoch)
-      .execute();
+    await renewLease(db, call, leaseExpiresAtMs);
     return { leaseExpiresAtMs, isCancelRequested: task.isCancelRequested };
   });
+}
+
+async function renewLease(db: Db, call: LeaseCall, leaseExpiresAtMs: number): Promise<void> {
+  await db
+    .updateTable(TASKS_TABLE)
+    .set({ lease_expires_at_ms: leaseExpiresAtMs })
+    .where('id', '=', call.taskId)
+    .where('epoch', '=', call.epoch)
+    .execute();
 }
 
 /**

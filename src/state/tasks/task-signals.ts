@@ -27,7 +27,7 @@ export async function notifyInTransaction(
   pools: readonly TaskPool[],
 ): Promise<void> {
   if (store.location.backend !== 'postgres' || pools.length === 0) return;
-  const channel = channelOf(store);
+  const channel = readyChannelOf(store);
   await sql`SELECT pg_notify(${channel}, ${pools.join(',')})`.execute(db);
 }
 
@@ -57,7 +57,7 @@ export async function listenForReadyTasks(
   const remote =
     listen === undefined
       ? undefined
-      : await listen(channelOf(store), {
+      : await listen(readyChannelOf(store), {
           onMessage: (payload) => listener(poolsIn(payload)),
           onReconnect: () => listener(TASK_POOLS),
         }).catch((error: unknown) => {
@@ -73,11 +73,18 @@ export async function listenForReadyTasks(
   };
 }
 
+const channels = new WeakMap<StateStore, string>();
+
 /** The NOTIFY channel of one store: a fixed prefix and a hash of its schema. */
-function channelOf(store: StateStore): string {
+export function readyChannelOf(store: StateStore): string {
+  const known = channels.get(store);
+  if (known !== undefined) return known;
+
   const { location } = store;
   const schema = location.backend === 'postgres' ? location.schema : location.path;
-  return `sluice_tasks_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
+  const channel = `sluice_tasks_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
+  channels.set(store, channel);
+  return channel;
 }
 
 function poolsIn(payload: string): TaskPool[] {

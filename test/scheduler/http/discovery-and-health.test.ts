@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jwksSchema, serverMetadataSchema } from '../../../src/protocol/oauth.js';
+import { startTestExecutor } from '../../helpers/protocol-client.js';
 import {
   callApi,
   createTestClient,
@@ -8,6 +9,10 @@ import {
   type TestScheduler,
 } from '../../helpers/scheduler-service.js';
 import { stateBackendsUnderTest } from '../../helpers/state-backends.js';
+
+/** pino's level numbers. */
+const DEBUG = 20;
+const INFO = 30;
 
 for (const backend of stateBackendsUnderTest()) {
   describe.skipIf(backend.skipReason !== '')(
@@ -106,6 +111,37 @@ for (const backend of stateBackendsUnderTest()) {
         );
         expect(scheduler.logs.join('\n')).not.toContain('hunter2');
         expect(scheduler.logs.join('\n')).not.toContain(viewer.token);
+      });
+
+      it('logs task calls at debug, and refused task calls and other requests at info', async () => {
+        const executor = await startTestExecutor(
+          scheduler,
+          'log-runner',
+          ['executor:run'],
+          ['run'],
+        );
+        const claim = { executor_id: executor.executorId, max_tasks: 1, wait_sec: 0 };
+        expect((await executor.protocol.claim(claim)).status).toBe(204);
+        const refused = await executor.protocol.complete('no-such-task', { epoch: 1 }, 'k');
+        expect(refused.status).toBe(400);
+
+        const line = (route: string, status: number) =>
+          vi.waitFor(() => {
+            const found = scheduler.logs
+              .map((text) => JSON.parse(text))
+              .find(
+                (entry) =>
+                  entry.msg === 'request' && entry.route === route && entry.status === status,
+              );
+            if (found === undefined) throw new Error(`no log line for ${route} ${status} yet`);
+            return found;
+          });
+        expect(await line('/v1/executors/hello', 200)).toMatchObject({ level: INFO });
+        expect(await line('/v1/tasks/claim', 204)).toMatchObject({
+          level: DEBUG,
+          client_id: 'log-runner',
+        });
+        expect(await line('/v1/tasks/:id/complete', 400)).toMatchObject({ level: INFO });
       });
     },
   );

@@ -56,6 +56,11 @@ async function seedAttempts(store: StateStore): Promise<void> {
   });
 }
 
+/** An attempt of task `id` on `gateway`, for a usage to give. */
+function usageAttempt(id: string, gateway: string) {
+  return { id, runId: 'r1', environment: 'prod', gateway, modelName: 'shop.events' };
+}
+
 async function costRow(store: StateStore, taskId: string) {
   return store.db
     .selectFrom('sluice_task_costs')
@@ -106,6 +111,22 @@ for (const backend of stateBackendsUnderTest()) {
       expect(Number(unrated.duration_ms)).toBe(1_000);
       expect(Number(unrated.bytes_scanned)).toBe(500);
       expect(noBytes).toMatchObject({ cost: null, bytes_scanned: null });
+    });
+
+    it('stores exactly the price that priceAttempt gives, and the usage as reported', async () => {
+      const store = await openFresh();
+      const usage = { durationMs: 1_234_567, bytesScanned: 987_654_321, rowsWritten: 42 };
+      await runAttempt(store, { ...usageAttempt('t1', 'warehouse'), usage });
+      await runAttempt(store, { ...usageAttempt('t2', 'lake'), usage });
+
+      const hourly = await costRow(store, 't1');
+      const scanned = await costRow(store, 't2');
+
+      expect(hourly.cost).toBe(priceAttempt(RATES.get('warehouse'), usage));
+      expect(scanned.cost).toBe(priceAttempt(RATES.get('lake'), usage));
+      expect(Number(scanned.bytes_scanned)).toBe(usage.bytesScanned);
+      expect(Number(scanned.rows_written)).toBe(usage.rowsWritten);
+      expect(Number(scanned.priced_at_ms)).toBe(T0);
     });
 
     it('prices a replayed completion once', async () => {

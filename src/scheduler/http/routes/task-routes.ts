@@ -1,6 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import type { TaskPool } from '../../../core/task-pool.js';
 import {
   type CompleteRequest,
   completeHeadersSchema,
@@ -9,46 +7,32 @@ import {
   IDEMPOTENCY_KEY_HEADER,
 } from '../../../protocol/task-completion-api.js';
 import {
-  type ClaimRequest,
-  claimRequestSchema,
-  claimResponseSchema,
   heartbeatResponseSchema,
   leaseCallRequestSchema,
   logsRequestSchema,
   logsResponseSchema,
   releaseResponseSchema,
-  type TaskDefinitionInfo,
   taskPathSchema,
 } from '../../../protocol/tasks-api.js';
 import type { AttemptUsage } from '../../../state/tasks/attempt-pricing.js';
-import type { ClaimedTask } from '../../../state/tasks/claim-tasks.js';
 import { completeTask, type TaskVerdict } from '../../../state/tasks/complete-task.js';
-import { type ExecutorRecord, touchExecutor } from '../../../state/tasks/executor-store.js';
 import type { LeaseCall } from '../../../state/tasks/task-holder.js';
 import { heartbeatTask, releaseTask } from '../../../state/tasks/task-leases.js';
 import { appendTaskLogs } from '../../../state/tasks/task-logs.js';
 import type { TaskDispatcher } from '../../queue/task-dispatcher.js';
-import { HttpProblem } from '../api-errors.js';
 import type { SchedulerApp } from '../scheduler-app.js';
 import type { ServiceContext } from '../service-context.js';
-import {
-  disconnectSignal,
-  principalOf,
-  requireHello,
-  requirePoolAccess,
-} from './executor-access.js';
+import { registerClaimRoute } from './claim-route.js';
+import { principalOf } from './executor-access.js';
 
 /**
- * The task calls of the pull protocol: the long-poll claim, and the calls on a claimed task
- * (heartbeat, logs, complete, release). Each passes the token's subject as the lease owner and
- * the epoch the caller holds, so the store's fencing decides: an earlier epoch is 409, a caller
- * that never held the task 403.
+ * The task calls of the pull protocol: the long-poll claim (claim-route.ts), and the calls on a
+ * claimed task (heartbeat, logs, complete, release). Each call on a claimed task passes the
+ * token's subject as the lease owner and the epoch the caller holds, so the store's fencing
+ * decides: an earlier epoch is 409, a caller that never held the task 403.
  */
 
 const PULL = { permission: 'tasks:pull' } as const;
-
-/** No task became ready within the wait: no body. */
-const NO_TASK_SCHEMA = z.null().describe('No task became ready within the wait');
 
 /** Registers the claim and the four calls on a claimed task. */
 export function registerTaskRoutes(
@@ -59,91 +43,6 @@ export function registerTaskRoutes(
   registerClaimRoute(app, context, dispatcher);
   registerLeaseRoutes(app, context);
   registerCompleteRoute(app, context);
-}
-
-function registerClaimRoute(
-  app: SchedulerApp,
-  context: ServiceContext,
-  dispatcher: TaskDispatcher,
-): void {
-  const { store, settings } = context;
-  app.post('/v1/tasks/claim', {
-    schema: {
-      body: claimRequestSchema,
-      response: { 200: claimResponseSchema, 204: NO_TASK_SCHEMA },
-    },
-    config: {
-      access: PULL,
-      summary: "Wait for ready tasks of the Executor's pools and lease them (204: none came)",
-    },
-    handler: async (request, reply) => {
-      const principal = principalOf(request);
-      const claim = request.body;
-      if (claim.pools !== undefined) requirePoolAccess(principal, claim.pools);
-      const executor = await requireHello(store, principal, claim.executor_id);
-      const pools = claimablePools(executor, claim);
-      // A hello's pools may need roles that this token, issued for a narrower scope, lacks.
-      requirePoolAccess(principal, pools, claim.pools === undefined ? undefined : 'body.pools');
-      await noteSeen(context, executor);
-
-      const disconnect = disconnectSignal(reply);
-      const tasks = await dispatcher
-        .claim({
-          owner: principal.clientId,
-          executorId: executor.id,
-          pools,
-          maxTasks: claim.max_tasks,
-          waitMs: (claim.wait_sec ?? settings.pollWaitSec) * 1000,
-          signal: disconnect.signal,
-        })
-        .finally(disconnect.dispose);
-      if (tasks.length === 0) return reply.code(204).send(null);
-      return { tasks: tasks.map(claimedTaskInfo) };
-    },
-  });
-}
-
-/** The pools a claim takes from: those it names, which must be among the hello's, or those. */
-function claimablePools(executor: ExecutorRecord, claim: ClaimRequest): readonly TaskPool[] {
-  if (claim.max_tasks > executor.slots) {
-    throw new HttpProblem(
-      400,
-      'request_invalid',
-      `Executor '${executor.id}' said hello with ${executor.slots} slots; claim at most that ` +
-        'many tasks, or say hello again with more slots',
-      'body.max_tasks',
-    );
-  }
-  const pools = claim.pools ?? executor.pools;
-  const extra = pools.find((pool) => !executor.pools.includes(pool));
-  if (extra !== undefined) {
-    throw new HttpProblem(
-      400,
-      'request_invalid',
-      `Executor '${executor.id}' said hello for the pools '${executor.pools.join("', '")}', not ` +
-        `'${extra}'; claim from those, or say hello again with '${extra}'`,
-      'body.pools',
-    );
-  }
-  return pools;
-}
-
-/** Notes the Executor as seen, at most once a heartbeat interval, so claims stay cheap. */
-async function noteSeen(context: ServiceContext, executor: ExecutorRecord): Promise<void> {
-  const nowMs = context.settings.now();
-  if (nowMs - executor.lastSeenAtMs < context.settings.heartbeatIntervalSec * 1000) return;
-  await touchExecutor(context.store, executor.id, nowMs);
-}
-
-function claimedTaskInfo(task: ClaimedTask) {
-  return {
-    id: task.id,
-    attempt: task.attempt,
-    epoch: task.epoch,
-    lease_expires_at_ms: task.leaseExpiresAtMs,
-    // The queue stores the protocol task as the Scheduler queued it and never reads it.
-    task: task.definition as TaskDefinitionInfo,
-  };
 }
 
 function registerLeaseRoutes(app: SchedulerApp, context: ServiceContext): void {
