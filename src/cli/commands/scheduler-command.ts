@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { type Logger, pino } from 'pino';
 import { parseDuration } from '../../core/duration.js';
 import { SluiceError } from '../../core/errors.js';
 import { readCostRatesFile } from '../../scheduler/cost/cost-rates-file.js';
 import { startSchedulerService } from '../../scheduler/http/scheduler-service.js';
 import type { CommandContext } from '../output.js';
+import { createServiceLogger, nextStopSignal } from '../service-runtime.js';
 import { resolveStateContext, type StateCliOptions } from '../state-context.js';
 import { openStore } from '../with-state.js';
 import { leaderOptionsOf, type SchedulerLeaderCliOptions } from './scheduler-leader-options.js';
@@ -27,11 +27,6 @@ export type SchedulerCommandOptions = StateCliOptions & {
 } & SchedulerLeaderCliOptions;
 
 const DEFAULT_LISTEN = '127.0.0.1:8470';
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-
-/** Field paths whose values are replaced in every log line, should a caller ever pass one. */
-const REDACTED_PATHS = ['secret', 'token', 'password', '*.secret', '*.token', '*.password'];
 
 /**
  * `sluice scheduler`: opens the state store (migrating it after a verified backup; a store newer
@@ -139,25 +134,4 @@ function parseTokenTtl(text: string): number {
     );
   }
   return seconds;
-}
-
-function createServiceLogger(level: string, out: NodeJS.WritableStream): Logger {
-  if (!LOG_LEVELS.includes(level)) {
-    throw new SluiceError(
-      'usage',
-      `--log-level '${level}' is not a log level; use one of ${LOG_LEVELS.join(', ')}`,
-    );
-  }
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, out);
-}
-
-function nextStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      // A second signal while stopping gets the default action: the process ends at once.
-      for (const name of STOP_SIGNALS) process.off(name, stop);
-      resolve(signal);
-    };
-    for (const name of STOP_SIGNALS) process.on(name, stop);
-  });
 }

@@ -7,7 +7,7 @@ const FORMAT_OPTION = () =>
   new Option('-f, --format <format>', 'output format').choices(['text', 'json']);
 
 /**
- * Registers the Scheduler service and its administration: `sluice scheduler`, `sluice clients
+ * Registers the services and their administration: `sluice scheduler`, `sluice executor`, `sluice clients
  * ...` and `sluice audit-log`. The client and audit log commands call the Scheduler's API when
  * SLUICE_URL is set and work on the state store otherwise.
  */
@@ -55,6 +55,34 @@ export function addServiceCommands(
     )
     .action(async (options) =>
       (await import('./scheduler-command.js')).schedulerCommand(context(), options),
+    );
+
+  program
+    .command('executor')
+    .description(
+      "pull tasks from the Scheduler at SLUICE_URL and run them on the project's gateways",
+    )
+    .addOption(
+      new Option('--pool <pool>', 'which work to take: run (cadence), apply (plans) or all')
+        .choices(['run', 'apply', 'all'])
+        .default('all'),
+    )
+    .option('--slots <n>', 'how many tasks may run at once (default: 4)')
+    .option('--id <id>', "this Executor's id, unique per process (default: HOST-random)")
+    .option('--grace <duration>', 'how long running tasks may finish on SIGTERM (default: 30s)')
+    .option(
+      '--env-file <file>',
+      'NAME=value file with SLUICE_URL and the client credentials, re-read at each token ' +
+        '(default: SLUICE_ENV_FILE)',
+    )
+    .option('--ca-file <file>', 'extra CA certificates (PEM) to trust (default: SLUICE_CA_FILE)')
+    .option('--log-level <level>', 'log level: error, warn, info or debug (default: info)')
+    .option(
+      '--check',
+      'exit 0 only if the Executor can authenticate, reach the Scheduler and its engine',
+    )
+    .action(async (options) =>
+      (await import('./executor-command.js')).executorCommand(context(), options),
     );
 
   addClientCommands(program, context);

@@ -164,7 +164,10 @@ class WorkerLoop implements Worker {
     await this.#loop.catch(() => {});
 
     const allEnded = Promise.all([...this.#held.values()].map((task) => task.ended));
-    await Promise.race([allEnded, sleep(graceMs)]);
+    // The grace timer is cleared once every task ended, so that it does not hold the process.
+    const grace = new AbortController();
+    await Promise.race([allEnded, sleep(graceMs, grace.signal).catch(() => {})]);
+    grace.abort();
     if (this.#held.size > 0) {
       this.#logger.info(
         { tasks: this.#held.size },
