@@ -24,6 +24,9 @@ export type SchedulerCommandOptions = StateCliOptions & {
   readonly logRetention?: string;
   readonly runAbandonAfter?: string;
   readonly cadenceMaxSleep?: string;
+  readonly lease?: string;
+  readonly heartbeatInterval?: string;
+  readonly pollWait?: string;
 } & SchedulerLeaderCliOptions;
 
 const DEFAULT_LISTEN = '127.0.0.1:8470';
@@ -68,6 +71,7 @@ export async function schedulerCommand(
       ...(options.logRetention === undefined
         ? {}
         : { logRetentionMs: parseDuration(options.logRetention, '--log-retention') }),
+      ...taskTimingsOf(options),
     });
 
     const signal = await nextStopSignal();
@@ -134,4 +138,23 @@ function parseTokenTtl(text: string): number {
     );
   }
   return seconds;
+}
+
+/** The lease, heartbeat and long-poll timings given on the command line, in whole seconds. */
+function taskTimingsOf(options: SchedulerCommandOptions) {
+  const seconds = (text: string | undefined, flag: string) =>
+    text === undefined ? undefined : wholeSeconds(parseDuration(text, flag), flag);
+  const leaseSec = seconds(options.lease, '--lease');
+  const heartbeatIntervalSec = seconds(options.heartbeatInterval, '--heartbeat-interval');
+  const pollWaitSec = seconds(options.pollWait, '--poll-wait');
+  return {
+    ...(leaseSec === undefined ? {} : { leaseSec }),
+    ...(heartbeatIntervalSec === undefined ? {} : { heartbeatIntervalSec }),
+    ...(pollWaitSec === undefined ? {} : { pollWaitSec }),
+  };
+}
+
+function wholeSeconds(durationMs: number, flag: string): number {
+  if (durationMs % 1000 === 0) return durationMs / 1000;
+  throw new SluiceError('usage', `${flag} must be whole seconds, such as 30s or 2 minutes`);
 }

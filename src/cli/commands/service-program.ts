@@ -53,6 +53,9 @@ export function addServiceCommands(
       '--run-abandon-after <duration>',
       "how long a run's Scheduler may be silent before another abandons the run (30 seconds)",
     )
+    .option('--lease <duration>', 'how long a task stays leased after a claim or heartbeat (60s)')
+    .option('--heartbeat-interval <duration>', 'how often Executors heartbeat a lease (15s)')
+    .option('--poll-wait <duration>', 'how long a claim waits for a task by default (25s)')
     .action(async (options) =>
       (await import('./scheduler-command.js')).schedulerCommand(context(), options),
     );
