@@ -7,6 +7,11 @@ import type { TaskPool } from '../../core/task-pool.js';
 import { EngineAdapters } from '../../executor/engines/engine-adapters.js';
 import { engineTaskFunction } from '../../executor/engines/engine-task-function.js';
 import { readCaBundle, SchedulerConnection } from '../../executor/protocol/scheduler-connection.js';
+import {
+  type DataValuePolicy,
+  dataValuePolicyFromEnv,
+} from '../../executor/redaction/data-value-policy.js';
+import { redactLogLine } from '../../executor/redaction/redact-task-output.js';
 import { startWorker } from '../../executor/worker/worker.js';
 import { createGatewayCredentials } from '../../gateway/gateway-credentials.js';
 import { readGatewayCredentialsConfig } from '../../gateway/gateway-credentials-config.js';
@@ -48,6 +53,8 @@ export type ExecutorPlan = {
   /** Whether `--id` named the Executor (otherwise the id is made up at start). */
   readonly isIdGiven: boolean;
   readonly graceMs: number;
+  /** Whether data values are redacted from engine errors before they leave (SLUICE_LOG_DATA_VALUES). */
+  readonly dataValues: DataValuePolicy;
 };
 
 const AGENT = 'sluice-executor/0.1.0';
@@ -108,7 +115,7 @@ async function serve(
         adapters,
         parser,
         defaultGateway: project.defaultGateway,
-        redact: (text) => text,
+        redact: (text) => redactLogLine(text, plan.dataValues),
       }),
     });
     log.info({ scheduler: connection.displayUrl, pools: plan.pools, slots: plan.slots }, 'started');
@@ -144,6 +151,7 @@ export function executorPlanOf(options: ExecutorCommandOptions): ExecutorPlan {
     isIdGiven: options.id !== undefined,
     graceMs:
       options.grace === undefined ? DEFAULT_GRACE_MS : parseDuration(options.grace, '--grace'),
+    dataValues: dataValuePolicyFromEnv(process.env),
   };
 }
 
