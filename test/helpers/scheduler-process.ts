@@ -15,6 +15,8 @@ export type SchedulerProcess = {
   readonly url: string;
   /** Every log line written to standard output so far. */
   readonly logs: string[];
+  /** What it wrote to standard error so far. */
+  readonly stderr: () => string;
   /** Sends SIGTERM and waits for the exit; returns the exit code. */
   stop(): Promise<number | null>;
   /** Sends `signal` (SIGKILL: it dies at once, as in a crash) and waits for the exit. */
@@ -65,6 +67,7 @@ export function startSchedulerProcess(options: SchedulerProcessOptions): Promise
           resolve({
             url: String(line.listenUrl),
             logs,
+            stderr: () => stderr,
             stop: () => stop(child),
             kill: async (signal) => void (await stop(child, signal)),
           });
