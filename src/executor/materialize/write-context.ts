@@ -19,6 +19,15 @@ export type WriteContext = {
  * it, its catalogue row would stay locked until commit, and on PostgreSQL every other model
  * writing to the same new schema would wait for that commit and then fail. An empty schema may
  * outlive a failed first run.
+ *
+ * On PostgreSQL the transaction first takes an advisory lock on the table and interval, held to
+ * its end. Two attempts of one task may write at once: an Executor paused past its lease can
+ * resume after another took the task over, and its transaction can commit before it hears that
+ * its lease is lost. Under READ COMMITTED neither attempt's delete sees the other's uncommitted
+ * rows, so without the lock both sets of rows would stay. With it, the later attempt waits for
+ * the earlier one's commit and its delete then removes those rows: the interval holds one set.
+ * Writes of other intervals of the table do not wait. (DuckDB admits one writing process, whose
+ * own transactions conflict rather than interleave.)
  */
 export async function inWriteTransaction<T>(
   adapter: EngineAdapter,
@@ -37,11 +46,19 @@ export async function inWriteTransaction<T>(
         query,
         table: adapter.quoteTable(target),
       };
+      if (adapter.type === 'postgres') await lockInterval(context);
       for (const statement of rendered.preStatements) await run(context, statement);
       return work(context);
     },
     { signal },
   );
+}
+
+/** Waits for, then holds to the transaction's end, the lock of the table and interval. */
+async function lockInterval(context: WriteContext): Promise<void> {
+  const { start, end } = context.request.interval;
+  const key = `${context.table} ${start.toISOString()} ${end.toISOString()}`;
+  await select(context, 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
 }
 
 /** Runs a statement in the transaction, cancelled by the request's signal; returns rows changed. */
