@@ -37,11 +37,11 @@ import {
  * the first attempt, none for the second, so that the first attempt's SQL is still running when
  * its Executor resumes.
  *
- * Not covered, and not safe today: a pause that lands after the first attempt's statements ended
- * but before its COMMIT. On resume the COMMIT can go out before the heartbeat's 409 comes back,
- * and delete-then-insert under READ COMMITTED does not see the other attempt's rows, so the
- * interval's rows would be written twice. Locking the target table (or the interval) at the start
- * of the write transaction would make the later attempt wait for, then replace, the earlier one.
+ * A pause that lands after the first attempt's statements ended but before its COMMIT lets the
+ * COMMIT go out before the heartbeat's 409 comes back; both attempts then write the interval.
+ * The advisory lock of the write transaction (src/executor/materialize/write-context.ts) makes
+ * the later one wait for, then replace, the earlier one's rows:
+ * test/executor/materialize/concurrent-attempts.test.ts covers that case on the engine.
  */
 
 const DAYS = 2;
