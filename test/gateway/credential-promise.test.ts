@@ -204,6 +204,9 @@ describe.skipIf(sqlite === undefined || postgres?.skipReason !== '')(
       expect(applied.stderr).toContain('127.0.0.1:1');
       expect(await executor.stop('SIGTERM')).toBe(0);
       expect(executor.logs.some((line) => line.includes('"status":"failed"'))).toBe(true);
+      const failures = executor.logs.filter((line) => line.includes('"msg":"task failed:'));
+      expect(failures.length).toBeGreaterThan(0);
+      expect(failures.every((line) => line.includes('127.0.0.1:1'))).toBe(true);
     });
 
     it('keeps no form of the password or connection string where the Scheduler sees it', async () => {

@@ -116,6 +116,7 @@ async function serve(
         parser,
         defaultGateway: project.defaultGateway,
         redact: (text) => redactLogLine(text, plan.dataValues),
+        logger: log,
       }),
     });
     log.info({ scheduler: connection.displayUrl, pools: plan.pools, slots: plan.slots }, 'started');

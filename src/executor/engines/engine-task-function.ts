@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/logger.js';
 import type { Task, TaskError } from '../../protocol/task.js';
 import type { SqlParser } from '../../sql/sql-parser.js';
 import { runTask } from '../tasks/task-runner.js';
@@ -11,7 +12,7 @@ import { withStatementLog } from './statement-log.js';
  * signal cancelling its statements. Model tasks name their gateway; promote and cleanup tasks do
  * not, and run on the Executor's default gateway (the project's default). Each statement's SQL
  * goes to the task's log at debug (never its parameters); an error message passes through
- * `redact` before it leaves.
+ * `redact` before it leaves, and a failure is also written to the Executor's own log.
  */
 
 /** What the task function needs. */
@@ -22,6 +23,8 @@ export type EngineTaskOptions = {
   readonly defaultGateway: string;
   /** Applied to every error message and log line that leaves the Executor. */
   readonly redact: (text: string) => string;
+  /** The Executor's own log: a failed task is written there too, at warn. */
+  readonly logger: Logger;
 };
 
 /** A task function running each task on its gateway's engine. */
@@ -37,6 +40,10 @@ export function engineTaskFunction(options: EngineTaskOptions): TaskFunction {
     if (outcome.status === 'failed') {
       const error = redactedError(outcome.error, options.redact);
       context.log('error', `${error.code}: ${error.message}`);
+      options.logger.warn(
+        { taskId: task.id, gateway, code: error.code, isRetryable: error.isRetryable },
+        `task failed: ${error.message}`,
+      );
       return { ...outcome, error };
     }
     context.log('info', `succeeded in ${outcome.durationMs} ms`);
