@@ -1,5 +1,6 @@
 import type { EngineAdapter, EngineSession, QueryResult } from '../../engines/engine-adapter.js';
 import type { MaterializeRequest } from './materialize.js';
+import { lockIntervalOnPostgres } from './postgres-interval-lock.js';
 
 /** What a strategy needs to write inside the open transaction. */
 export type WriteContext = {
@@ -24,10 +25,10 @@ export type WriteContext = {
  * its end. Two attempts of one task may write at once: an Executor paused past its lease can
  * resume after another took the task over, and its transaction can commit before it hears that
  * its lease is lost. Under READ COMMITTED neither attempt's delete sees the other's uncommitted
- * rows, so without the lock both sets of rows would stay. With it, the later attempt waits for
- * the earlier one's commit and its delete then removes those rows: the interval holds one set.
- * Writes of other intervals of the table do not wait. (DuckDB admits one writing process, whose
- * own transactions conflict rather than interleave.)
+ * rows, so without the lock both sets of rows would stay. With it, the later attempt ends the
+ * earlier one's session, or waits for its commit, and its delete then removes any rows the
+ * earlier one committed: the interval holds one set. Writes of other intervals do not wait.
+ * (DuckDB admits one writing process, whose own transactions conflict rather than interleave.)
  */
 export async function inWriteTransaction<T>(
   adapter: EngineAdapter,
@@ -54,11 +55,11 @@ export async function inWriteTransaction<T>(
   );
 }
 
-/** Waits for, then holds to the transaction's end, the lock of the table and interval. */
+/** Holds the lock of the table and interval to the transaction's end (postgres-interval-lock.ts). */
 async function lockInterval(context: WriteContext): Promise<void> {
   const { start, end } = context.request.interval;
   const key = `${context.table} ${start.toISOString()} ${end.toISOString()}`;
-  await select(context, 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  await lockIntervalOnPostgres(context.session, key, { signal: context.request.signal });
 }
 
 /** Runs a statement in the transaction, cancelled by the request's signal; returns rows changed. */

@@ -39,8 +39,8 @@ import {
  *
  * A pause that lands after the first attempt's statements ended but before its COMMIT lets the
  * COMMIT go out before the heartbeat's 409 comes back; both attempts then write the interval.
- * The advisory lock of the write transaction (src/executor/materialize/write-context.ts) makes
- * the later one wait for, then replace, the earlier one's rows:
+ * The lock of the write transaction (src/executor/materialize/postgres-interval-lock.ts) lets
+ * the later attempt end the earlier one's session, then replace any rows it committed:
  * test/executor/materialize/concurrent-attempts.test.ts covers that case on the engine.
  */
 
