@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEngineAdapter } from '../../src/engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../src/engines/engine-adapter.js';
-import { postgresTestSettings } from '../helpers/engines.js';
+import { postgresProjectConfig, postgresTestSettings } from '../helpers/engines.js';
 import {
   checkExecutorProcess,
   type ExecutorProcess,
@@ -28,21 +28,8 @@ const sqlite = stateBackendsUnderTest().find((backend) => backend.name === 'sqli
 const postgresSkip = stateBackendsUnderTest().find((backend) => backend.name === 'postgres');
 
 function projectFiles(schema: string) {
-  const pg = postgresTestSettings();
   return {
-    'sluice.yaml': `name: exec
-gateways:
-  warehouse:
-    connection:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      database: ${pg.database}
-      user: ${pg.user}
-default_gateway: warehouse
-model_defaults:
-  dialect: postgres
-`,
+    'sluice.yaml': postgresProjectConfig('exec'),
     'models/orders.sql': `MODEL (
   name ${schema}.orders,
   kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 2),

@@ -75,3 +75,24 @@ export function enginesUnderTest(): EngineUnderTest[] {
     { name: 'postgres', skipReason: inject('postgresSkipReason'), open: openPostgres },
   ];
 }
+
+/**
+ * A sluice.yaml whose default gateway `warehouse` is the test PostgreSQL server, with models in
+ * the PostgreSQL dialect; `extraConnection` adds lines to its connection (indented already).
+ */
+export function postgresProjectConfig(name: string, extraConnection = ''): string {
+  const pg = postgresTestSettings();
+  return `name: ${name}
+gateways:
+  warehouse:
+    connection:
+      type: postgres
+      host: ${pg.host}
+      port: ${pg.port}
+      database: ${pg.database}
+      user: ${pg.user}
+${extraConnection}default_gateway: warehouse
+model_defaults:
+  dialect: postgres
+`;
+}

@@ -4,7 +4,7 @@ import { expect, vi } from 'vitest';
 import { createEngineAdapter } from '../../../src/engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../../src/engines/engine-adapter.js';
 import { planBody } from '../../helpers/api-plans.js';
-import { postgresTestSettings } from '../../helpers/engines.js';
+import { postgresProjectConfig, postgresTestSettings } from '../../helpers/engines.js';
 import type { ExecutorProcess } from '../../helpers/executor-process.js';
 import { callApi } from '../../helpers/scheduler-service.js';
 
@@ -49,22 +49,9 @@ export type SlowModel = {
 
 /** sluice.yaml on the test PostgreSQL and `SCHEMA.orders`, one row per day. */
 export function slowProjectFiles(model: SlowModel): Record<string, string> {
-  const pg = postgresTestSettings();
   const end = `2024-01-${String(model.days).padStart(2, '0')}`;
   return {
-    'sluice.yaml': `name: faults
-gateways:
-  warehouse:
-    connection:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      database: ${pg.database}
-      user: ${pg.user}
-default_gateway: warehouse
-model_defaults:
-  dialect: postgres
-`,
+    'sluice.yaml': postgresProjectConfig('faults'),
     'models/orders.sql': `MODEL (
   name ${model.schema}.orders,
   kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size ${model.batchSize}),

@@ -1,4 +1,4 @@
-import { postgresTestSettings } from '../../helpers/engines.js';
+import { postgresProjectConfig } from '../../helpers/engines.js';
 
 /**
  * The project of the credential-promise test: a PostgreSQL gateway whose password is a
@@ -7,21 +7,7 @@ import { postgresTestSettings } from '../../helpers/engines.js';
 
 /** sluice.yaml with the `warehouse` gateway on the test server, its password read from a file. */
 export function promiseProjectConfig(passwordFile: string): string {
-  const pg = postgresTestSettings();
-  return `name: promise
-gateways:
-  warehouse:
-    connection:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      database: ${pg.database}
-      user: ${pg.user}
-      password: \${file:${passwordFile}}
-default_gateway: warehouse
-model_defaults:
-  dialect: postgres
-`;
+  return postgresProjectConfig('promise', `      password: \${file:${passwordFile}}\n`);
 }
 
 /** A model of seven days in batches of two, so that its plan runs several evaluate tasks. */
