@@ -9,6 +9,7 @@ import {
   startExecutorProcess,
 } from '../helpers/executor-process.js';
 import {
+  callApi,
   createTestClient,
   startTestScheduler,
   type TestClient,
@@ -140,6 +141,19 @@ describe.skipIf(sqlite === undefined || postgresSkip?.skipReason !== '')(
         `SELECT COUNT(*) AS n, COUNT(DISTINCT day) AS days FROM ${schema}.orders`,
       );
       expect(rows.rows).toEqual([{ n: 7, days: 7 }]);
+    });
+
+    it("reports the engine's transaction id with each task it completed", async () => {
+      const token = await scheduler.tokenFor(deployer.clientId, deployer.secret);
+      const read = async (path: string) => (await callApi(scheduler, path, { token })).json;
+      const [run] = (await read('/v1/runs?environment=prod')).runs;
+      const tasks = (await read(`/v1/runs/${run.id}/tasks`)).tasks;
+      const evaluation = tasks.find((task: { kind: string }) => task.kind === 'evaluate');
+
+      const detail = (await read(`/v1/tasks/${evaluation.id}`)).task;
+
+      expect(detail.last_outcome.status).toBe('succeeded');
+      expect(detail.last_outcome.engine_query_ids).toEqual([expect.stringMatching(/^\d+\/\d+$/)]);
     });
 
     it('holds no socket that listens or is bound for incoming traffic', async () => {

@@ -5,6 +5,7 @@ import { runTask } from '../tasks/task-runner.js';
 import type { TaskContext, TaskFunction, WorkerTaskOutcome } from '../worker/worker-options.js';
 import type { EngineAdapters } from './engine-adapters.js';
 import { withStatementLog } from './statement-log.js';
+import { withTransactionIds } from './transaction-ids.js';
 
 /**
  * The task function of an Executor that runs tasks on SQL engines: the task runner of
@@ -65,8 +66,14 @@ async function runOnGateway(
     const durationMs = Math.round(performance.now() - startedMs);
     return { status: 'failed', error: connectError(gateway, error), durationMs };
   }
-  const logged = withStatementLog(adapter, (sql) => context.log('debug', sql));
-  return runTask(task, { adapter: logged, parser: options.parser }, context.signal);
+  const transactionIds: string[] = [];
+  const logged = withStatementLog(withTransactionIds(adapter, transactionIds), (sql) =>
+    context.log('debug', sql),
+  );
+  const outcome = await runTask(task, { adapter: logged, parser: options.parser }, context.signal);
+  return transactionIds.length === 0
+    ? outcome
+    : { ...outcome, usage: { engineQueryIds: transactionIds } };
 }
 
 function gatewayOf(task: Task, defaultGateway: string): string {

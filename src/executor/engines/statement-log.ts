@@ -1,8 +1,11 @@
 import type { EngineAdapter, EngineSession } from '../../engines/engine-adapter.js';
+import { overriding } from './adapter-overrides.js';
 
 /**
  * An adapter that reports the text of every statement it runs, for a task's log: the SQL only,
- * never the bound parameters, which may hold data. Everything else is the wrapped adapter's.
+ * never the bound parameters, which may hold data. Everything else is the wrapped adapter's, and
+ * statements the adapter runs for its own methods (`tableExists`, `describeTable`) are not
+ * reported.
  */
 
 /** Called with each statement's text before it runs. */
@@ -14,7 +17,7 @@ export function withStatementLog(
   onStatement: StatementListener,
 ): EngineAdapter {
   const session = loggedSession(adapter, onStatement);
-  return Object.assign(Object.create(adapter) as EngineAdapter, {
+  return overriding(adapter, {
     query: session.query,
     execute: session.execute,
     transaction: <T>(

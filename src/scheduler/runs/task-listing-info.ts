@@ -29,7 +29,10 @@ export type RunTasksQuery = {
 };
 
 /** What the queue keeps of a completion: the outcome as the Executor sent it, and more. */
-const storedReportSchema = z.looseObject({ outcome: taskOutcomeSchema });
+const storedReportSchema = z.looseObject({
+  outcome: taskOutcomeSchema,
+  cost: z.looseObject({ engine_query_ids: z.array(z.string()).optional() }).optional(),
+});
 
 /** One page of the run's tasks; `run_not_found` when there is no such run. */
 export async function runTasksInfo(
@@ -92,10 +95,11 @@ function outcomeSummary(report: unknown): TaskOutcomeSummaryInfo | null {
   const parsed = storedReportSchema.safeParse(report);
   if (!parsed.success) return null;
 
-  const { outcome } = parsed.data;
+  const { outcome, cost } = parsed.data;
+  const engine_query_ids = cost?.engine_query_ids ?? [];
   if (outcome.status === 'succeeded') {
     const { duration_ms, rows_written } = outcome;
-    return { status: 'succeeded', duration_ms, rows_written, error: null };
+    return { status: 'succeeded', duration_ms, rows_written, error: null, engine_query_ids };
   }
   const { code, message } = outcome.error;
   return {
@@ -103,5 +107,6 @@ function outcomeSummary(report: unknown): TaskOutcomeSummaryInfo | null {
     duration_ms: outcome.duration_ms,
     rows_written: null,
     error: { code, message },
+    engine_query_ids,
   };
 }
