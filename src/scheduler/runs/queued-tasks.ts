@@ -70,6 +70,8 @@ export async function runQueuedTask(
  * protocol, never through this object.
  */
 export class QueuedTaskQueue implements TaskQueue {
+  /** The completion's transaction records the range (complete-task.ts). */
+  readonly recordsOnSuccess = true;
   readonly #settings: QueueSettings;
   readonly #onFinished: (taskId: string, outcome: TaskOutcome) => void;
   readonly #pending = new Set<string>();

@@ -66,7 +66,13 @@ export type RunOptions = {
   readonly forwardOnlyIds?: ReadonlySet<string>;
 };
 
-type PendingTask = { readonly task: Task; readonly state: NodeState; readonly range?: TimeRange };
+type PendingTask = {
+  readonly task: Task;
+  readonly state: NodeState;
+  readonly range?: TimeRange;
+  /** Whether the queue records the range when the task succeeds (TaskQueue.recordsOnSuccess). */
+  readonly isRecordedByQueue?: boolean;
+};
 
 /** A run in progress; it is also the task source its in-process Executor pulls from. */
 export class RunCoordinator implements TaskSource {
@@ -123,7 +129,7 @@ export class RunCoordinator implements TaskSource {
       state.rowsWritten += outcome.rowsWritten;
       if (task.kind === 'create') await markTableCreated(this.store, state.versionId);
       if (this.#pushAudits(pending)) return;
-      await this.#recordRange(state, pending.range);
+      await this.#recordRange(state, pending.range, pending.isRecordedByQueue === true);
       this.#pushNext(state);
     } catch (error) {
       await this.#finish(state, 'failed', taskErrorOf(error));
@@ -221,13 +227,22 @@ export class RunCoordinator implements TaskSource {
     return { ...due, missing, needsCreate: due.needsCreate || isForwardOnly };
   }
 
-  /** Records the complete part of an evaluated range as processed and takes it off the missing. */
-  async #recordRange(state: NodeState, range: TimeRange | undefined): Promise<void> {
+  /**
+   * Records the complete part of an evaluated range as processed, unless the queue recorded it
+   * already with the task's completion, and takes it off the missing.
+   */
+  async #recordRange(
+    state: NodeState,
+    range: TimeRange | undefined,
+    isRecorded = false,
+  ): Promise<void> {
     if (range === undefined || state.settings === undefined) return;
     const complete = completePart(state.settings, range, this.options.nowMs);
     const count = ++this.#evaluatedCount;
     hitFailpoint(`run-before-record:${count}`);
-    if (complete !== undefined) await addProcessedRanges(this.store, state.versionId, [complete]);
+    if (complete !== undefined && !isRecorded) {
+      await addProcessedRanges(this.store, state.versionId, [complete]);
+    }
     hitFailpoint(`run-after-record:${count}`);
     state.evaluated.push(range);
     state.missing = subtractRanges(state.missing, [range]);
@@ -273,8 +288,15 @@ export class RunCoordinator implements TaskSource {
       ...(audit === undefined ? {} : { audit }),
     };
     state.tasks += 1;
-    this.#pending.set(task.id, { task, state, ...(range === undefined ? {} : { range }) });
-    this.queue.push(task, this.#recordOnSuccess(state, kind, range));
+    const recordOnSuccess = this.#recordOnSuccess(state, kind, range);
+    const isRecordedByQueue = recordOnSuccess !== undefined && this.queue.recordsOnSuccess;
+    this.#pending.set(task.id, {
+      task,
+      state,
+      ...(range === undefined ? {} : { range }),
+      isRecordedByQueue,
+    });
+    this.queue.push(task, recordOnSuccess);
   }
 
   /**

@@ -11,9 +11,14 @@ export type TaskQueue = {
   /**
    * Adds a ready task and wakes the waiting claims; the first to run takes it. `recordOnSuccess`
    * is the range its success completes for its version: a queue that outlives its run records it
-   * when the task succeeds (the coordinator records it too; recording twice changes nothing).
+   * when the task succeeds (see `recordsOnSuccess`).
    */
   push(task: Task, recordOnSuccess?: TimeRange): void;
+  /**
+   * Whether the queue records a pushed task's `recordOnSuccess` range when the task succeeds,
+   * before its completion is reported; its coordinator then need not record the range again.
+   */
+  readonly recordsOnSuccess: boolean;
   /**
    * Waits until a task is ready, the queue is closed or the signal aborts; returns up to
    * `maxTasks` tasks, oldest first, or none once the queue is closed and empty.
@@ -29,6 +34,8 @@ type Waiter = { readonly wake: () => void };
 
 /** A queue in process memory: claims are woken by pushes, never by polling. */
 export class InMemoryTaskQueue implements TaskQueue {
+  /** Ranges are recorded by the coordinator: this queue ends with its run. */
+  readonly recordsOnSuccess = false;
   readonly #ready: Task[] = [];
   readonly #waiters = new Set<Waiter>();
   #isClosed = false;
