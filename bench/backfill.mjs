@@ -7,10 +7,17 @@
 //   sluice-1  runLocally over the model with batch_size 1 (a create task and 30 evaluate tasks)
 //   single    one INSERT ... SELECT over all the days, run directly
 //   sluice-30 runLocally over the model with batch_size 30 (a create task and 1 evaluate task)
+//   http-1, http-30  the same model applied as a plan to prod through a Scheduler service (in this
+//             process, on a fresh SQLite store) and `sluice executor` (a child process) over HTTP
+//             on loopback: the create and evaluate tasks above, then one promote task of its view
 // Sluice's figures cover the run itself: lease, state reads and writes of every task, rendering,
 // and the engine work; loading the project and opening the state store happen before the clock
-// starts (`sluice run` pays them once per process, whatever the backfill's size).
-// Usage: npm run build && node bench/backfill.mjs [--small | ROWS_PER_DAY]
+// starts (`sluice run` pays them once per process, whatever the backfill's size). The HTTP
+// figures run from the run's start to its end as the Scheduler records them (`created_at_ms` to
+// `finished_at_ms` of the apply run); starting the service and the Executor, and the plan request,
+// happen before. DuckDB admits one process per file, so this process holds no handle on the file
+// while the Executor runs, and the Executor is started afresh for each of those runs.
+// Usage: npm run build && node bench/backfill.mjs [--small | ROWS_PER_DAY [REPEAT]]
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -24,6 +31,13 @@ import { buildRunGraph } from '../dist/scheduler/runs/run-graph.js';
 import { createSqlParser } from '../dist/sql/sql-parser.js';
 import { openStateStore } from '../dist/state/open-state-store.js';
 import { saveSnapshots } from '../dist/state/snapshot-store.js';
+import {
+  planAndApply,
+  projectPlanParts,
+  runTaskTimes,
+  startBenchExecutor,
+  startBenchScheduler,
+} from './scheduler-executor.mjs';
 
 const OUT = resolve('bench', 'out', 'backfill');
 const FIRST_DAY = '2024-01-01';
@@ -41,31 +55,68 @@ export async function benchBackfill({ days, rowsPerDay, repeat }) {
   await writeProjects(days, lastDay);
   await loadEvents(days, rowsPerDay);
 
-  const figures = { loop: [], 'sluice-1': [], single: [], 'sluice-30': [] };
+  const figures = {
+    loop: [],
+    'sluice-1': [],
+    'http-1': [],
+    single: [],
+    'sluice-30': [],
+    'http-30': [],
+  };
+  const engineMs = { 'http-1': [], 'http-30': [] };
   for (let round = 0; round < repeat; round++) {
     figures.loop.push(await directly(days, 1));
     figures['sluice-1'].push(await throughSluice('batch1'));
+    const remote1 = await throughScheduler('batch1');
+    figures['http-1'].push(remote1.runMs);
+    engineMs['http-1'].push(remote1.engineMs);
     figures.single.push(await directly(days, days));
     figures['sluice-30'].push(await throughSluice('batchall'));
+    const remote30 = await throughScheduler('batchall');
+    figures['http-30'].push(remote30.runMs);
+    engineMs['http-30'].push(remote30.engineMs);
   }
 
-  const loopMs = median(figures.loop);
-  const singleMs = median(figures.single);
-  const rows = [];
-  for (const [way, times] of Object.entries(figures)) {
-    const medianMs = median(times);
-    const base = way === 'sluice-1' ? loopMs : way === 'sluice-30' ? singleMs : undefined;
-    const tasks = way === 'sluice-1' ? days + 1 : way === 'sluice-30' ? 2 : undefined;
-    rows.push({
-      way,
-      'median ms': Math.round(medianMs),
-      'runs ms': times.map(Math.round).join(' '),
-      ratio: base === undefined ? '' : (medianMs / base).toFixed(3),
-      'overhead per task ms': base === undefined ? '' : ((medianMs - base) / tasks).toFixed(1),
-    });
-  }
+  const rows = Object.entries(figures).map(([way, times]) =>
+    rowOf(way, times, figures, engineMs[way], days),
+  );
   await rm(OUT, { recursive: true, force: true });
   return rows;
+}
+
+/** Tasks of each way that runs through Sluice: create and evaluate, plus promote over HTTP. */
+function tasksOf(way, days) {
+  const evaluates = way.endsWith('-1') ? days : 1;
+  return way.startsWith('http') ? evaluates + 2 : evaluates + 1;
+}
+
+function rowOf(way, times, figures, engineTimes, days) {
+  const medianMs = median(times);
+  const baseWay = {
+    'sluice-1': 'loop',
+    'http-1': 'loop',
+    'sluice-30': 'single',
+    'http-30': 'single',
+  }[way];
+  const baseMs = baseWay === undefined ? undefined : median(figures[baseWay]);
+  const inProcessMs = way.startsWith('http')
+    ? median(figures[way.replace('http', 'sluice')])
+    : undefined;
+  const tasks = tasksOf(way, days);
+  // On a shared machine a round's ratio to its own baseline is steadier than ratios of medians.
+  const roundRatios =
+    baseWay === undefined ? [] : times.map((time, round) => time / figures[baseWay][round]);
+  return {
+    way,
+    'median ms': Math.round(medianMs),
+    'runs ms': times.map(Math.round).join(' '),
+    ratio: baseMs === undefined ? '' : (medianMs / baseMs).toFixed(3),
+    'ratio per round': roundRatios.map((ratio) => ratio.toFixed(2)).join(' '),
+    'median of ratios': roundRatios.length === 0 ? '' : median(roundRatios).toFixed(3),
+    'overhead per task ms': baseMs === undefined ? '' : ((medianMs - baseMs) / tasks).toFixed(1),
+    'of in-process': inProcessMs === undefined ? '' : (medianMs / inProcessMs).toFixed(3),
+    'Executor task ms': engineTimes === undefined ? '' : engineTimes.map(Math.round).join(' '),
+  };
 }
 
 const MODEL_QUERY = `SELECT day, user_id % 1000 AS bucket, COUNT(*) AS events, SUM(amount) AS total,
@@ -80,19 +131,29 @@ async function writeProjects(days, lastDay) {
     ['batchall', days],
   ]) {
     const root = join(OUT, folder);
-    await mkdir(join(root, 'models'), { recursive: true });
-    await writeFile(
-      join(root, 'sluice.yaml'),
-      `name: bench\ngateways:\n  local:\n    connection:\n` +
-        `      type: duckdb\n      database: ${join(OUT, 'warehouse.duckdb')}\n`,
-    );
-    await writeFile(
-      join(root, 'models', 'daily.sql'),
+    await writeProject(
+      root,
       `MODEL (\n  name bench.daily_${folder},\n` +
         `  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size ${batchSize}),\n` +
         `  cron '@daily',\n  start '${FIRST_DAY}',\n  end '${lastDay}'\n);\n\n${MODEL_QUERY}\n`,
     );
   }
+  await writeProject(
+    join(OUT, 'warmup'),
+    `MODEL (\n  name bench_warmup.ready,\n  kind FULL,\n  cron '@daily',\n` +
+      `  start '${FIRST_DAY}',\n  end '${FIRST_DAY}'\n);\n\nSELECT 1 AS ready\n`,
+  );
+}
+
+/** A project of one model on the benchmark's DuckDB file. */
+async function writeProject(root, model) {
+  await mkdir(join(root, 'models'), { recursive: true });
+  await writeFile(
+    join(root, 'sluice.yaml'),
+    `name: bench\ngateways:\n  local:\n    connection:\n` +
+      `      type: duckdb\n      database: ${join(OUT, 'warehouse.duckdb')}\n`,
+  );
+  await writeFile(join(root, 'models', 'model.sql'), model);
 }
 
 async function loadEvents(days, rowsPerDay) {
@@ -181,6 +242,42 @@ async function throughSluice(folder) {
   }
 }
 
+/**
+ * The same run applied as a plan to prod through a Scheduler and an Executor over HTTP, from a
+ * fresh state store and with no physical table yet. Gives the run's time as the Scheduler
+ * recorded it and the sum of the task durations the Executor reported.
+ */
+async function throughScheduler(folder) {
+  const root = join(OUT, folder);
+  const parts = await projectPlanParts(root);
+  const warmup = await projectPlanParts(join(OUT, 'warmup'));
+  const adapter = await openWarehouse();
+  try {
+    for (const schema of ['sluice__bench', 'bench', 'sluice__bench_warmup', 'bench_warmup']) {
+      await adapter.execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
+  } finally {
+    await adapter.close();
+  }
+  const dir = join(OUT, `${folder}-http`);
+  const scheduler = await startBenchScheduler(dir);
+  try {
+    const executor = await startBenchExecutor(scheduler, root, join(dir, 'executor.log'));
+    try {
+      // A long-running Executor has its engine open and its code warm: one small apply first.
+      await planAndApply(scheduler, warmup, 'prod');
+      const applied = await planAndApply(scheduler, parts, 'prod');
+      const tasks = await runTaskTimes(scheduler, applied.run.id);
+      const engineMs = tasks.reduce((sum, task) => sum + task.durationMs, 0);
+      return { runMs: applied.runMs, engineMs };
+    } finally {
+      await executor.stop();
+    }
+  } finally {
+    await scheduler.close();
+  }
+}
+
 function openWarehouse() {
   return createEngineAdapter({
     gateway: 'local',
@@ -203,10 +300,12 @@ function median(values) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const isSmall = process.argv.includes('--small');
-  const rowsPerDay = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 5_500_000);
+  const [rowsPerDay, repeat] = process.argv.slice(2).filter((arg) => /^\d+$/.test(arg));
   console.table(
     await benchBackfill(
-      isSmall ? { days: 5, rowsPerDay: 20_000, repeat: 1 } : { days: 30, rowsPerDay, repeat: 5 },
+      isSmall
+        ? { days: 5, rowsPerDay: 20_000, repeat: 1 }
+        : { days: 30, rowsPerDay: Number(rowsPerDay ?? 5_500_000), repeat: Number(repeat ?? 5) },
     ),
   );
 }

@@ -4,12 +4,18 @@
 // table of the same columns) and `reshape` (every view to a table of other columns, which
 // PostgreSQL cannot replace in place). On PostgreSQL it also times the alternative Sluice does not
 // use: trying each replacement behind a savepoint. Medians of several rounds, methods alternating.
-// Needs `npm run build` first. Usage: node bench/promote.mjs [views] [repeat] (or --small)
+// `scheduler` makes each move an apply through a Scheduler service and `sluice executor` over HTTP
+// (bench/promote-remote.mjs), on the same engine, with tables prod built beforehand: its figure is
+// the apply's run as the Scheduler recorded it, and `scheduler task` the promote task's duration
+// as the Executor reported it. `--in-process` leaves both out.
+// Needs `npm run build` first. Usage: node bench/promote.mjs [views] [repeat] [--in-process] (or
+// --small)
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createEngineAdapter } from '../dist/engines/create-engine-adapter.js';
 import { promoteEnvironment } from '../dist/executor/promote/promote-environment.js';
+import { startRemotePromotion } from './promote-remote.mjs';
 
 const OUT = resolve('bench', 'out');
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -155,9 +161,11 @@ async function timeMoves(adapter, names, methods, repeat) {
       for (const [method, run] of order) {
         await resetEnvironment(adapter, names, STARTS[move]);
         const started = performance.now();
-        await run(adapter, names, move);
+        // A method with untimed set-up of its own times itself and gives its milliseconds.
+        const measuredMs = await run(adapter, names, move, round);
+        const elapsedMs = measuredMs ?? performance.now() - started;
         // Round -1 warms caches and is not kept.
-        if (round >= 0) timings.get(`${move}/${method}`).push(performance.now() - started);
+        if (round >= 0) timings.get(`${move}/${method}`).push(elapsedMs);
       }
     }
   }
@@ -184,18 +192,54 @@ function summarise(engine, viewCount, timings) {
   return rows;
 }
 
-/** Times the moves on one engine, with its tables under a private prefix dropped afterwards. */
-async function benchEngine(adapter, viewCount, repeat) {
+/**
+ * Times the moves on one engine, with its tables under a private prefix dropped afterwards; given
+ * `connection` (the engine's gateway settings), through a Scheduler and an Executor too.
+ */
+async function benchEngine(adapter, viewCount, repeat, connection) {
   const names = layout(viewCount);
   const methods = { direct, sluice };
   if (adapter.type === 'postgres') methods.savepoints = savepoints;
+  let remote;
   try {
     await createTables(adapter, names);
-    return summarise(adapter.type, viewCount, await timeMoves(adapter, names, methods, repeat));
+    if (connection !== undefined) {
+      remote = await startRemotePromotion({ engine: adapter.type, connection, viewCount });
+      methods.scheduler = (_adapter, _names, move, round) => remote.timeMove(round, move);
+    }
+    const timings = await timeMoves(adapter, names, methods, repeat);
+    for (const [move, values] of remote?.promoteTaskMs ?? []) {
+      timings.set(`${move}/scheduler task`, values);
+    }
+    return summarise(adapter.type, viewCount, timings);
   } finally {
+    await remote?.close();
+    if (remote !== undefined && adapter.type === 'postgres') await dropRemote(adapter, remote);
     await dropEverything(adapter, names);
     await adapter.close();
   }
+}
+
+/** Drops what the Scheduler's applies made on PostgreSQL: views first, tables in batches. */
+async function dropRemote(adapter, remote) {
+  const dropSchema = (schema) =>
+    adapter.execute(`DROP SCHEMA IF EXISTS ${adapter.quoteIdentifier(schema)} CASCADE`);
+  for (const environment of remote.environments) {
+    await dropSchema(`${remote.schema}__${environment}`);
+  }
+  await dropSchema(remote.schema);
+  const physical = `sluice__${remote.schema}`;
+  const tables = await adapter.query(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = '${physical}'`,
+  );
+  await runBatched(
+    adapter,
+    tables.rows.map(
+      (row) =>
+        `DROP TABLE IF EXISTS ${adapter.quoteTable({ schema: physical, name: row.table_name })}`,
+    ),
+  );
+  await dropSchema(physical);
 }
 
 /**
@@ -226,7 +270,10 @@ async function openDuckDb(database) {
   });
 }
 
-/** Opens the PostgreSQL adapter, or says why it cannot and gives undefined. */
+/**
+ * Opens the PostgreSQL adapter and gives it with its gateway settings for a sluice.yaml (without
+ * a password: the Executor's driver reads PGPASSWORD), or says why it cannot and gives undefined.
+ */
 async function openPostgres() {
   const url = new URL(process.env.SLUICE_TEST_POSTGRES_URL ?? DEFAULT_POSTGRES_URL);
   const settings = {
@@ -244,26 +291,37 @@ async function openPostgres() {
       baseDir: OUT,
     });
     await adapter.ping();
-    return adapter;
+    const { password: _password, ...connection } = settings;
+    return { adapter, connection: { type: 'postgres', ...connection } };
   } catch (error) {
     console.log(`PostgreSQL is unreachable (${error.message}); running the DuckDB part only.`);
     return undefined;
   }
 }
 
-/** Runs the benchmark with `views` views, `repeat` timed rounds of each move and method. */
-export async function benchPromote({ views, repeat }) {
+/**
+ * Runs the benchmark with `views` views, `repeat` timed rounds of each move and method; through a
+ * Scheduler and an Executor too unless `isInProcessOnly`.
+ */
+export async function benchPromote({ views, repeat, isInProcessOnly = false }) {
   await mkdir(OUT, { recursive: true });
   const database = join(OUT, 'promote.duckdb');
+  const remoteDatabase = join(OUT, 'promote-remote.duckdb');
   const results = [];
   try {
-    results.push(...(await benchEngine(await openDuckDb(database), views, repeat)));
+    const connection = isInProcessOnly ? undefined : { type: 'duckdb', database: remoteDatabase };
+    results.push(...(await benchEngine(await openDuckDb(database), views, repeat, connection)));
   } finally {
-    await rm(database, { force: true });
-    await rm(`${database}.wal`, { force: true });
+    for (const file of [database, remoteDatabase]) {
+      await rm(file, { force: true });
+      await rm(`${file}.wal`, { force: true });
+    }
   }
   const postgres = await openPostgres();
-  if (postgres !== undefined) results.push(...(await benchEngine(postgres, views, repeat)));
+  if (postgres !== undefined) {
+    const connection = isInProcessOnly ? undefined : postgres.connection;
+    results.push(...(await benchEngine(postgres.adapter, views, repeat, connection)));
+  }
   return results;
 }
 
@@ -274,6 +332,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     await benchPromote({
       views: Number(views ?? (isSmall ? 20 : 1000)),
       repeat: Number(repeat ?? (isSmall ? 1 : 5)),
+      isInProcessOnly: process.argv.includes('--in-process'),
     }),
   );
 }

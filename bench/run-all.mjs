@@ -34,7 +34,7 @@ const benchmarks = [
       benchIntervals(isSmall ? { modelCount: 50, repeat: 1 } : { modelCount: 1000, repeat: 7 }),
   },
   {
-    name: 'a 30-day backfill through the run machinery against the same SQL run directly',
+    name: 'a 30-day backfill in process and over HTTP against the same SQL run directly',
     run: () =>
       benchBackfill(
         isSmall
@@ -47,7 +47,7 @@ const benchmarks = [
     run: () => benchPlan(isSmall ? { modelCount: 50, repeat: 1 } : { modelCount: 5000, repeat: 5 }),
   },
   {
-    name: 'promote an environment of 1,000 views against the same view statements run directly',
+    name: 'promote 1,000 views in process and over HTTP against the statements run directly',
     run: () => benchPromote(isSmall ? { views: 20, repeat: 1 } : { views: 1000, repeat: 5 }),
   },
   {
