@@ -76,7 +76,8 @@ export async function readEnvFile(path: string): Promise<Record<string, string>>
     const code = (error as { code?: string }).code ?? 'unreadable';
     throw new SluiceError(
       'usage',
-      `Could not read the env file '${path}' (${code}); check the path and that this user may read it`,
+      `Could not read the env file '${path}' (${code}); check the path and that this user ` +
+        'may read it',
     );
   }
   return parseEnvText(path, text);

@@ -69,7 +69,7 @@ export const taskOutcomeSummarySchema = z.strictObject({
   /** Rows the attempt wrote; null for a failed attempt. */
   rows_written: z.number().int().nullable(),
   error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
-  /** The engine's ids of the attempt's work, to find it in the engine's logs (PostgreSQL: `pid/xid`). */
+  /** The engine's ids of the attempt's work, for its logs (PostgreSQL: `pid/xid`). */
   engine_query_ids: z.array(z.string()),
 });
 

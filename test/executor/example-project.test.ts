@@ -132,7 +132,7 @@ describe.skipIf(postgres === undefined || postgres.skipReason !== '')(
       if (root !== undefined) await rm(root, { recursive: true, force: true });
     }, 60_000);
 
-    it('applies the plan on the apply Executor and runs prod on cadence on the run Executor', async () => {
+    it('applies on the apply Executor and runs prod on cadence on the run Executor', async () => {
       const applied = await remote('plan', '--auto-apply', '--skip-backfill');
       expect(applied.code).toBe(0);
       expect(applied.stdout).toContain("Applied: environment 'prod'");

@@ -2,8 +2,8 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 
 /**
  * Maps the file descriptors of a process tree to the sockets the kernel lists in /proc/net, and
- * reports those that accept incoming traffic: TCP sockets in LISTEN, unconnected UDP sockets bound to a port,
- * and Unix stream sockets that accept connections. Linux only (/proc).
+ * reports those that accept incoming traffic: TCP sockets in LISTEN, unconnected UDP sockets
+ * bound to a port, and Unix stream sockets that accept connections. Linux only (/proc).
  */
 
 /** One socket of the tree that accepts incoming traffic. */

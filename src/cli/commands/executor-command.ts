@@ -53,7 +53,7 @@ export type ExecutorPlan = {
   /** Whether `--id` named the Executor (otherwise the id is made up at start). */
   readonly isIdGiven: boolean;
   readonly graceMs: number;
-  /** Whether data values are redacted from engine errors before they leave (SLUICE_LOG_DATA_VALUES). */
+  /** Whether engine errors lose their data values before they leave (SLUICE_LOG_DATA_VALUES). */
   readonly dataValues: DataValuePolicy;
 };
 

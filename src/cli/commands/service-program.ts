@@ -7,7 +7,8 @@ const FORMAT_OPTION = () =>
   new Option('-f, --format <format>', 'output format').choices(['text', 'json']);
 
 /**
- * Registers the services and their administration: `sluice scheduler`, `sluice executor`, `sluice clients
+ * Registers the services and their administration: `sluice scheduler`, `sluice executor`,
+ * `sluice clients
  * ...` and `sluice audit-log`. The client and audit log commands call the Scheduler's API when
  * SLUICE_URL is set and work on the state store otherwise.
  */

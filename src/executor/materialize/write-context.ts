@@ -55,7 +55,7 @@ export async function inWriteTransaction<T>(
   );
 }
 
-/** Holds the lock of the table and interval to the transaction's end (postgres-interval-lock.ts). */
+/** Holds the lock of the table and interval to the transaction's end. */
 async function lockInterval(context: WriteContext): Promise<void> {
   const { start, end } = context.request.interval;
   const key = `${context.table} ${start.toISOString()} ${end.toISOString()}`;

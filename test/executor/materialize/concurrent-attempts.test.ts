@@ -88,7 +88,8 @@ WHERE CAST(t.day AS DATE) BETWEEN @start_ds AND @end_ds
       expect(second).toBe(2);
       expect(await first).toMatchObject({ code: 'engine_unreachable' });
       const rows = await engine.adapter.query(
-        `SELECT CAST(day AS TEXT) AS day, amount FROM ${engine.adapter.quoteTable(target)} ORDER BY day`,
+        `SELECT CAST(day AS TEXT) AS day, amount FROM ${engine.adapter.quoteTable(target)} ` +
+          'ORDER BY day',
       );
       expect(rows.rows).toEqual([
         { day: '2024-01-01', amount: 1 },
