@@ -6,7 +6,6 @@ import type { AuditEntryInfo } from '../../src/protocol/audit-log-api.js';
 import { formatKeyRing } from '../../src/state/crypto/key-ring.js';
 import { openStateStore } from '../../src/state/open-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
-import type { StateLocation } from '../../src/state/state-types.js';
 import { startTestScheduler, type TestScheduler } from '../helpers/scheduler-service.js';
 import {
   stateBackendsUnderTest,
@@ -14,6 +13,7 @@ import {
   testKeyRing,
   testStateKey,
 } from '../helpers/state-backends.js';
+import { stateUrlOf } from '../helpers/state-url.js';
 import { type CliResult, runCli } from '../helpers/temp-project.js';
 
 /**
@@ -22,11 +22,6 @@ import { type CliResult, runCli } from '../helpers/temp-project.js';
  */
 
 const ring = testKeyRing(testStateKey('k1'));
-
-function stateUrlOf(location: StateLocation): string {
-  if (location.backend === 'sqlite') return `sqlite://${location.path}`;
-  return `${location.url}${location.url.includes('?') ? '&' : '?'}schema=${location.schema}`;
-}
 
 function entriesOf(result: CliResult): AuditEntryInfo[] {
   return (JSON.parse(result.stdout) as { entries: AuditEntryInfo[] }).entries;

@@ -9,7 +9,6 @@ import { readAuditEntries } from '../../src/state/audit-log.js';
 import { formatKeyRing } from '../../src/state/crypto/key-ring.js';
 import { openStateStore } from '../../src/state/open-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
-import type { StateLocation } from '../../src/state/state-types.js';
 import { startTestScheduler, type TestScheduler } from '../helpers/scheduler-service.js';
 import {
   stateBackendsUnderTest,
@@ -17,6 +16,7 @@ import {
   testKeyRing,
   testStateKey,
 } from '../helpers/state-backends.js';
+import { stateUrlOf } from '../helpers/state-url.js';
 import { type CliResult, runCli } from '../helpers/temp-project.js';
 
 /**
@@ -25,12 +25,6 @@ import { type CliResult, runCli } from '../helpers/temp-project.js';
  */
 
 const ring = testKeyRing(testStateKey('k1'));
-
-/** The `--state` URL of a test location. */
-function stateUrlOf(location: StateLocation): string {
-  if (location.backend === 'sqlite') return `sqlite://${location.path}`;
-  return `${location.url}${location.url.includes('?') ? '&' : '?'}schema=${location.schema}`;
-}
 
 /** The secret a command printed on its `Client secret:` line. */
 function printedSecret(result: CliResult): string {

@@ -6,7 +6,6 @@ import { formatKeyRing } from '../../src/state/crypto/key-ring.js';
 import { recordPromotion } from '../../src/state/environment-store.js';
 import { openStateStore } from '../../src/state/open-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
-import type { StateLocation } from '../../src/state/state-types.js';
 import { startTestScheduler, type TestScheduler } from '../helpers/scheduler-service.js';
 import {
   stateBackendsUnderTest,
@@ -14,6 +13,7 @@ import {
   testKeyRing,
   testStateKey,
 } from '../helpers/state-backends.js';
+import { stateUrlOf } from '../helpers/state-url.js';
 import { type CliResult, runCli } from '../helpers/temp-project.js';
 
 /**
@@ -39,11 +39,6 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['environments', 'cadence', 'dev', 'off'],
   ['pause', 'nowhere'],
 ];
-
-function stateUrlOf(location: StateLocation): string {
-  if (location.backend === 'sqlite') return `sqlite://${location.path}`;
-  return `${location.url}${location.url.includes('?') ? '&' : '?'}schema=${location.schema}`;
-}
 
 async function promoteBoth(store: StateStore): Promise<void> {
   for (const [name, ttlMs] of [

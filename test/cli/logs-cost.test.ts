@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatKeyRing } from '../../src/state/crypto/key-ring.js';
 import type { StateStore } from '../../src/state/state-store.js';
-import type { StateLocation } from '../../src/state/state-types.js';
 import type { CostRates } from '../../src/state/tasks/attempt-pricing.js';
 import { claimTasks } from '../../src/state/tasks/claim-tasks.js';
 import { completeTask } from '../../src/state/tasks/complete-task.js';
@@ -17,6 +16,7 @@ import {
   type TestScheduler,
 } from '../helpers/scheduler-service.js';
 import { stateBackendsUnderTest } from '../helpers/state-backends.js';
+import { stateUrlOf } from '../helpers/state-url.js';
 import { type CliResult, runCli } from '../helpers/temp-project.js';
 import { queuedTask, RETRY, SUCCEEDED } from '../state/tasks/queue-fixture.js';
 
@@ -30,11 +30,6 @@ const HOUR_MS = 3_600_000;
 const RATES: CostRates = new Map([
   ['warehouse', { kind: 'per_compute_hour', amount: 3.2, currency: 'USD' }],
 ]);
-
-function stateUrlOf(location: StateLocation): string {
-  if (location.backend === 'sqlite') return `sqlite://${location.path}`;
-  return `${location.url}${location.url.includes('?') ? '&' : '?'}schema=${location.schema}`;
-}
 
 /** Works one task through the state store: claim, logs, and a priced successful completion. */
 async function workTask(
