@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { SluiceError } from '../core/errors.js';
 import type { ClientCredentials } from '../executor/protocol/access-tokens.js';
+import { readUserFile } from './user-files.js';
 
 /**
  * Where an Executor finds the Scheduler and its OAuth client: SLUICE_URL, SLUICE_CLIENT_ID and
@@ -69,18 +69,7 @@ function required(values: Record<string, string>, name: string, envFile: string 
  * removed); only the Executor's variables are kept. Errors name the file and line, never a value.
  */
 export async function readEnvFile(path: string): Promise<Record<string, string>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unreadable';
-    throw new SluiceError(
-      'usage',
-      `Could not read the env file '${path}' (${code}); check the path and that this user ` +
-        'may read it',
-    );
-  }
-  return parseEnvText(path, text);
+  return parseEnvText(path, (await readUserFile(path, 'env')).toString('utf8'));
 }
 
 function parseEnvText(path: string, text: string): Record<string, string> {

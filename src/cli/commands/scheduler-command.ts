@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { parseDuration } from '../../core/duration.js';
 import { SluiceError } from '../../core/errors.js';
 import { readCostRatesFile } from '../../scheduler/cost/cost-rates-file.js';
@@ -6,6 +5,7 @@ import { startSchedulerService } from '../../scheduler/http/scheduler-service.js
 import type { CommandContext } from '../output.js';
 import { createServiceLogger, nextStopSignal } from '../service-runtime.js';
 import { resolveStateContext, type StateCliOptions } from '../state-context.js';
+import { readUserFile } from '../user-files.js';
 import { openStore } from '../with-state.js';
 import { leaderOptionsOf, type SchedulerLeaderCliOptions } from './scheduler-leader-options.js';
 
@@ -110,22 +110,9 @@ async function readTls(
     );
   }
   return {
-    cert: await readPemFile(certFile, 'TLS certificate'),
-    key: await readPemFile(keyFile, 'TLS private key'),
+    cert: await readUserFile(certFile, 'TLS certificate'),
+    key: await readUserFile(keyFile, 'TLS private key'),
   };
-}
-
-async function readPemFile(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'unreadable';
-    throw new SluiceError(
-      'usage',
-      `Could not read the ${what} file '${path}' (${code}); check the path and that this user ` +
-        'may read it',
-    );
-  }
 }
 
 function parseTokenTtl(text: string): number {
