@@ -67,7 +67,7 @@ const benchmarks = [
     run: () => benchTaskLatency(taskQueueSizes(isSmall)),
   },
   {
-    name: 'task queue: 8 Executors draining a DAG over HTTP, beside a raw SKIP LOCKED loop and pg-boss',
+    name: 'task queue: 8 Executors draining a DAG over HTTP, beside a raw loop and pg-boss',
     run: () => benchTaskThroughput(taskQueueSizes(isSmall)),
   },
 ];

@@ -24,11 +24,15 @@ export type GatewayCredentialsConfig = {
   readonly secretsGateway: string | undefined;
 };
 
+/** The provider names as a message lists them. */
+const PROVIDER_LIST = CREDENTIAL_PROVIDER_NAMES.join(', ');
+
 /**
  * Reads `SLUICE_GATEWAY_PROVIDERS` (comma-separated, default `env,files,project`, where `files` is
  * left out while no folder is set), `SLUICE_GATEWAY_SECRETS_DIR` (absolute folder of the `files`
  * provider) and `SLUICE_GATEWAY_SECRETS_GATEWAY` (the one gateway whose files lie directly in that
- * folder). A blank variable counts as not set. Throws `config_invalid` saying which variable to fix.
+ * folder). A blank variable counts as not set. Throws `config_invalid` saying which variable to
+ * fix.
  */
 export function readGatewayCredentialsConfig(env: NodeJS.ProcessEnv): GatewayCredentialsConfig {
   const secretsDir = readSecretsDir(env);
@@ -63,7 +67,7 @@ export function parseProviderList(text: string): CredentialProviderName[] {
     if (!isProviderName(name)) {
       throw invalid(
         `SLUICE_GATEWAY_PROVIDERS names an unknown provider '${name}'; use any of ` +
-          `${CREDENTIAL_PROVIDER_NAMES.join(', ')}, separated by commas.${didYouMean(name, CREDENTIAL_PROVIDER_NAMES)}`,
+          `${PROVIDER_LIST}, separated by commas.${didYouMean(name, CREDENTIAL_PROVIDER_NAMES)}`,
       );
     }
     if (providers.includes(name)) {
@@ -72,9 +76,7 @@ export function parseProviderList(text: string): CredentialProviderName[] {
     providers.push(name);
   }
   if (providers.length > 0) return providers;
-  throw invalid(
-    `SLUICE_GATEWAY_PROVIDERS names no provider; list some of ${CREDENTIAL_PROVIDER_NAMES.join(', ')}`,
-  );
+  throw invalid(`SLUICE_GATEWAY_PROVIDERS names no provider; list some of ${PROVIDER_LIST}`);
 }
 
 function readSecretsDir(env: NodeJS.ProcessEnv): string | undefined {

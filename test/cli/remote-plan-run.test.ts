@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EngineAdapter } from '../../src/engines/engine-adapter.js';
 import { DUCKDB_PROJECT_CONFIG, openProjectDuckDb } from '../helpers/api-plans.js';
+import { dailyOrdersModel } from '../helpers/daily-orders.js';
 import { type EngineExecutor, startEngineExecutor } from '../helpers/engine-executor.js';
 import {
   createTestClient,
@@ -20,18 +21,7 @@ import { type CliResult, runCli, writeProject } from '../helpers/temp-project.js
 
 const modelFiles = (schema: string, multiplier: number) => ({
   'sluice.yaml': DUCKDB_PROJECT_CONFIG,
-  'models/orders.sql': `MODEL (
-  name ${schema}.orders,
-  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 4),
-  start '2024-01-01',
-  end '2024-01-08',
-  cron '@daily'
-);
-
-SELECT CAST(t.d AS DATE) AS day, 2 AS amount
-FROM generate_series(TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-31', INTERVAL '1 day') AS t(d)
-WHERE CAST(t.d AS DATE) BETWEEN @start_ds AND @end_ds
-`,
+  'models/orders.sql': dailyOrdersModel({ schema, batchSize: 4, end: '2024-01-08' }),
   'models/totals.sql': `MODEL (name ${schema}.totals, kind FULL, start '2024-01-01', end '2024-01-08');
 
 SELECT SUM(amount) * ${multiplier} AS total FROM ${schema}.orders

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEngineAdapter } from '../../src/engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../src/engines/engine-adapter.js';
+import { dailyOrdersModel } from '../helpers/daily-orders.js';
 import { postgresProjectConfig, postgresTestSettings } from '../helpers/engines.js';
 import {
   checkExecutorProcess,
@@ -31,18 +32,7 @@ const postgresSkip = stateBackendsUnderTest().find((backend) => backend.name ===
 function projectFiles(schema: string) {
   return {
     'sluice.yaml': postgresProjectConfig('exec'),
-    'models/orders.sql': `MODEL (
-  name ${schema}.orders,
-  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 2),
-  start '2024-01-01',
-  end '2024-01-07',
-  cron '@daily'
-);
-
-SELECT CAST(t.d AS DATE) AS day, 2 AS amount
-FROM generate_series(TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-31', INTERVAL '1 day') AS t(d)
-WHERE CAST(t.d AS DATE) BETWEEN @start_ds AND @end_ds
-`,
+    'models/orders.sql': dailyOrdersModel({ schema, batchSize: 2, end: '2024-01-07' }),
   };
 }
 

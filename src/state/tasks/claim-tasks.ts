@@ -196,9 +196,8 @@ async function lockScopes(
     ...models.map((model) => `model:${model}`),
   ].sort();
   for (const key of keys) {
-    await sql`SELECT pg_advisory_xact_lock(${CAP_LOCK_CLASS}, hashtext(current_schema() || ${key}))`.execute(
-      db,
-    );
+    const lockKey = sql`hashtext(current_schema() || ${key})`;
+    await sql`SELECT pg_advisory_xact_lock(${CAP_LOCK_CLASS}, ${lockKey})`.execute(db);
   }
 }
 

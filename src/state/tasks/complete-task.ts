@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { type BackoffPolicy, backoffDelayMs } from '../../core/backoff.js';
-import type { TimeRange } from '../../core/intervals/range-set.js';
 import type { TaskPool } from '../../core/task-pool.js';
 import type { StateStore } from '../state-store.js';
 import { internalsOf } from '../store-internals.js';
@@ -138,7 +137,12 @@ async function decide(
   const { verdict, nowMs } = request;
   if (verdict.status === 'succeeded') {
     await finish(db, task.id, 'succeeded', nowMs);
-    await recordProcessedRange(store, db, task.id);
+    // Recorded here, in the completion's transaction, the interval stays done whatever becomes of
+    // the run that queued the task.
+    const recorded = task.recordsOnSuccess;
+    if (recorded !== undefined) {
+      await addProcessedRangesIn(db, store, recorded.versionId, [recorded.range]);
+    }
     const pools = await releaseUnblocked(db, await directDownstream(db, task.id), nowMs);
     // A finished task frees a concurrency slot, which may let a capped task through.
     return { answer: answerOf('succeeded'), pools: [...pools, task.pool] };
@@ -159,21 +163,6 @@ async function decide(
   await finish(db, task.id, 'failed', nowMs);
   const skippedTasks = await skipDownstream(db, [task.id], nowMs);
   return { answer: { ...answerOf('failed'), skippedTasks }, pools: [task.pool] };
-}
-
-/**
- * Records the range a succeeded task completes for its version (`record_start_ms`), in the
- * completion's transaction: the interval stays done whatever becomes of the run that queued it.
- */
-async function recordProcessedRange(store: StateStore, db: Db, taskId: string): Promise<void> {
-  const row = await db
-    .selectFrom(TASKS_TABLE)
-    .select(['version_id', 'record_start_ms', 'record_end_ms'])
-    .where('id', '=', taskId)
-    .executeTakeFirst();
-  if (row?.version_id == null || row.record_start_ms == null || row.record_end_ms == null) return;
-  const range: TimeRange = [Number(row.record_start_ms), Number(row.record_end_ms)];
-  await addProcessedRangesIn(db, store, String(row.version_id), [range]);
 }
 
 function answerOf(taskStatus: CompletionAnswer['taskStatus']): CompletionAnswer {

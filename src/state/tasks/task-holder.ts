@@ -1,4 +1,5 @@
 import { SluiceError } from '../../core/errors.js';
+import type { TimeRange } from '../../core/intervals/range-set.js';
 import type { StateStore } from '../state-store.js';
 import {
   ATTEMPTS_TABLE,
@@ -33,7 +34,21 @@ export type HeldTask = {
   readonly maxAttempts: number;
   readonly epoch: number;
   readonly isCancelRequested: boolean;
+  /** The range of its version the task's success records as processed, if any. */
+  readonly recordsOnSuccess?: { readonly versionId: string; readonly range: TimeRange };
 };
+
+/** The range a task records on success, from its row's columns; nothing when it records none. */
+function recordsOnSuccessOf(row: {
+  readonly version_id: unknown;
+  readonly record_start_ms: unknown;
+  readonly record_end_ms: unknown;
+}): Pick<HeldTask, 'recordsOnSuccess'> {
+  const { version_id, record_start_ms, record_end_ms } = row;
+  if (version_id == null || record_start_ms == null || record_end_ms == null) return {};
+  const range: TimeRange = [Number(record_start_ms), Number(record_end_ms)];
+  return { recordsOnSuccess: { versionId: String(version_id), range } };
+}
 
 /**
  * Reads the task for a call and checks that the caller holds it at the given epoch; on
@@ -55,6 +70,9 @@ export async function requireHeldTask(
       'epoch',
       'owner',
       'is_cancel_requested',
+      'version_id',
+      'record_start_ms',
+      'record_end_ms',
     ])
     .where('id', '=', call.taskId);
   const row = await (isPostgres(store) ? query.forUpdate() : query).executeTakeFirst();
@@ -68,6 +86,7 @@ export async function requireHeldTask(
     maxAttempts: Number(row.max_attempts),
     epoch: Number(row.epoch),
     isCancelRequested: Number(row.is_cancel_requested) === 1,
+    ...recordsOnSuccessOf(row),
   };
   const isHolder =
     task.status === 'leased' && row.owner === call.owner && task.epoch === call.epoch;

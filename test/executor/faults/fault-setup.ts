@@ -4,6 +4,7 @@ import { expect, vi } from 'vitest';
 import { createEngineAdapter } from '../../../src/engines/create-engine-adapter.js';
 import type { EngineAdapter } from '../../../src/engines/engine-adapter.js';
 import { planBody } from '../../helpers/api-plans.js';
+import { dailyOrdersModel } from '../../helpers/daily-orders.js';
 import { postgresProjectConfig, postgresTestSettings } from '../../helpers/engines.js';
 import type { ExecutorProcess } from '../../helpers/executor-process.js';
 import { callApi } from '../../helpers/scheduler-service.js';
@@ -52,18 +53,13 @@ export function slowProjectFiles(model: SlowModel): Record<string, string> {
   const end = `2024-01-${String(model.days).padStart(2, '0')}`;
   return {
     'sluice.yaml': postgresProjectConfig('faults'),
-    'models/orders.sql': `MODEL (
-  name ${model.schema}.orders,
-  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size ${model.batchSize}),
-  start '2024-01-01',
-  end '${end}',
-  cron '@daily'
-);
-
-SELECT CAST(t.d AS DATE) AS day, CAST(EXTRACT(DAY FROM t.d) * 10 AS INTEGER) AS amount
-FROM generate_series(TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-31', INTERVAL '1 day') AS t(d)
-WHERE CAST(t.d AS DATE) BETWEEN @start_ds AND @end_ds AND ${model.pause}
-`,
+    'models/orders.sql': dailyOrdersModel({
+      schema: model.schema,
+      batchSize: model.batchSize,
+      end,
+      amount: 'CAST(EXTRACT(DAY FROM t.d) * 10 AS INTEGER)',
+      alsoWhere: model.pause,
+    }),
   };
 }
 

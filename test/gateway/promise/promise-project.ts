@@ -1,3 +1,4 @@
+import { dailyOrdersModel } from '../../helpers/daily-orders.js';
 import { postgresProjectConfig } from '../../helpers/engines.js';
 
 /**
@@ -12,18 +13,7 @@ export function promiseProjectConfig(passwordFile: string): string {
 
 /** A model of seven days in batches of two, so that its plan runs several evaluate tasks. */
 export function ordersModel(schema: string): string {
-  return `MODEL (
-  name ${schema}.orders,
-  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 2),
-  start '2024-01-01',
-  end '2024-01-07',
-  cron '@daily'
-);
-
-SELECT CAST(t.d AS DATE) AS day, 2 AS amount
-FROM generate_series(TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-31', INTERVAL '1 day') AS t(d)
-WHERE CAST(t.d AS DATE) BETWEEN @start_ds AND @end_ds
-`;
+  return dailyOrdersModel({ schema, batchSize: 2, end: '2024-01-07' });
 }
 
 /** A model added by the second plan. */

@@ -5,6 +5,7 @@ import { followRemoteRun } from '../../../src/cli/remote-runs.js';
 import type { EngineAdapter } from '../../../src/engines/engine-adapter.js';
 import type { RunInfo } from '../../../src/protocol/runs-api.js';
 import { DUCKDB_PROJECT_CONFIG, openProjectDuckDb, planBody } from '../../helpers/api-plans.js';
+import { dailyOrdersModel } from '../../helpers/daily-orders.js';
 import { type EngineExecutor, startEngineExecutor } from '../../helpers/engine-executor.js';
 import {
   callApi,
@@ -26,18 +27,7 @@ import { writeProject } from '../../helpers/temp-project.js';
 function files(schema: string, totalsFrom: string) {
   return {
     'sluice.yaml': DUCKDB_PROJECT_CONFIG,
-    'models/orders.sql': `MODEL (
-  name ${schema}.orders,
-  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 2),
-  start '2024-01-01',
-  end '2024-01-04',
-  cron '@daily'
-);
-
-SELECT CAST(t.d AS DATE) AS day, 2 AS amount
-FROM generate_series(TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-31', INTERVAL '1 day') AS t(d)
-WHERE CAST(t.d AS DATE) BETWEEN @start_ds AND @end_ds
-`,
+    'models/orders.sql': dailyOrdersModel({ schema, batchSize: 2, end: '2024-01-04' }),
     'models/totals.sql': `MODEL (name ${schema}.totals, kind FULL, start '2024-01-01', end '2024-01-04');
 
 SELECT SUM(amount) AS total FROM ${totalsFrom}

@@ -6,6 +6,7 @@ import { createClient } from '../../../src/scheduler/auth/client-registry.js';
 import { openStateStore } from '../../../src/state/open-state-store.js';
 import type { StateStore } from '../../../src/state/state-store.js';
 import { DUCKDB_PROJECT_CONFIG, openProjectDuckDb, planBody } from '../../helpers/api-plans.js';
+import { dailyOrdersModel } from '../../helpers/daily-orders.js';
 import { type EngineExecutor, startEngineExecutor } from '../../helpers/engine-executor.js';
 import { evaluatedIntervals } from '../../helpers/evaluated-intervals.js';
 import { type SchedulerProcess, startSchedulerProcess } from '../../helpers/scheduler-process.js';
@@ -86,18 +87,12 @@ describe.skipIf(postgres === undefined || postgres.skipReason !== '')(
       });
       root = await writeProject({
         'sluice.yaml': DUCKDB_PROJECT_CONFIG,
-        'models/orders.sql': `MODEL (
-  name ${schema}.orders,
-  kind INCREMENTAL_BY_TIME_RANGE (time_column day, batch_size 1),
-  start '2024-01-01',
-  end '2024-01-${DAYS}',
-  cron '@daily'
-);
-
-SELECT CAST(t.d AS DATE) AS day, 1 AS amount
-FROM generate_series(TIMESTAMP '2024-01-01', TIMESTAMP '2024-01-31', INTERVAL '1 day') AS t(d)
-WHERE CAST(t.d AS DATE) BETWEEN @start_ds AND @end_ds
-`,
+        'models/orders.sql': dailyOrdersModel({
+          schema,
+          batchSize: 1,
+          end: `2024-01-${DAYS}`,
+          amount: '1',
+        }),
       });
       engine = await openProjectDuckDb(root);
 
